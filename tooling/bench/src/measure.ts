@@ -1,0 +1,28 @@
+import type { Loop } from "./index.js"
+
+const now = (): number => Number(process.hrtime.bigint())
+
+const timeLoop = async (loop: Loop, n: number): Promise<number> => {
+  const start = now()
+  const r = loop(n)
+  if (r !== undefined) await r
+  return now() - start
+}
+
+/**
+ * ns/op of a loop: grow the batch until one batch takes about `batchNs`,
+ * then take the median of `rounds` batches.
+ */
+export const measureLoop = async (loop: Loop, batchNs = 20_000_000, rounds = 9): Promise<number> => {
+  let n = 1
+  let t = await timeLoop(loop, n)
+  while (t < batchNs / 4 && n < 1 << 30) {
+    n *= t < batchNs / 100 ? 10 : 2
+    t = await timeLoop(loop, n)
+  }
+  n = Math.max(1, Math.round((n * batchNs) / Math.max(t, 1)))
+  const samples: Array<number> = []
+  for (let i = 0; i < rounds; i++) samples.push((await timeLoop(loop, n)) / n)
+  samples.sort((a, b) => a - b)
+  return samples[Math.floor(samples.length / 2)]!
+}
