@@ -1,0 +1,4 @@
+export * from "./constants/index.js"
+export * from "./errno.js"
+export * from "./flags.js"
+export * from "./SysError.js"
