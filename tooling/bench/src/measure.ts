@@ -21,6 +21,9 @@ export const measureLoop = async (loop: Loop, batchNs = 20_000_000, rounds = 9):
     t = await timeLoop(loop, n)
   }
   n = Math.max(1, Math.round((n * batchNs) / Math.max(t, 1)))
+  // warm up until the JIT has settled: at least 10 batches and 250 ms
+  const warmStart = now()
+  for (let i = 0; i < 10 || now() - warmStart < 250_000_000; i++) await timeLoop(loop, n)
   const samples: Array<number> = []
   for (let i = 0; i < rounds; i++) samples.push((await timeLoop(loop, n)) / n)
   samples.sort((a, b) => a - b)
