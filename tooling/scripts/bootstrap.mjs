@@ -43,7 +43,7 @@ if (versionOf("pnpm") === pinned) {
   console.error(`bootstrap: installing pnpm ${pinned} into .bootstrap/`)
   const r = spawnSync(
     "npm",
-    ["install", "--no-save", "--no-audit", "--no-fund", "--allow-scripts=pnpm", "--prefix", privateDir, `pnpm@${pinned}`],
+    ["install", "--no-save", "--no-audit", "--no-fund", "--prefix", privateDir, `pnpm@${pinned}`],
     { stdio: ["ignore", "inherit", "inherit"], env }
   )
   if (r.status !== 0 || versionOf(join(privateBin, "pnpm")) !== pinned) {
