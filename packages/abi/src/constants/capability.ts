@@ -51,8 +51,8 @@ export const CAP_BPF = 39
 export const CAP_CHECKPOINT_RESTORE = 40
 export const CAP_LAST_CAP = CAP_CHECKPOINT_RESTORE
 
-/** Capability names indexed by number. */
-const CAP_NAMES = [
+/** Capability names indexed by number (also the order strace lists them in). */
+export const CAP_NAMES = [
   "CAP_CHOWN",
   "CAP_DAC_OVERRIDE",
   "CAP_DAC_READ_SEARCH",

@@ -40,7 +40,7 @@ export const SIGRTMAX = 64
 export const _NSIG = 64
 
 /** Standard signals by number (index 0 unused). Aliases SIGIOT and SIGPOLL are not listed. */
-const SIGNAL_NAMES = [
+export const SIGNAL_NAMES = [
   undefined,
   "SIGHUP",
   "SIGINT",
