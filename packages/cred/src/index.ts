@@ -1,0 +1,167 @@
+export {
+  CAP_EMPTY_SET,
+  CAP_FS_SET,
+  CAP_FULL_SET,
+  CAP_LAST_U32_VALID_MASK,
+  CAP_NFSD_SET,
+  CAP_VALID_MASK,
+  type CapSet,
+  capCombine,
+  capDrop,
+  capDropFsSet,
+  capFromList,
+  capFromU32s,
+  capIntersect,
+  capIsClear,
+  capIsSubset,
+  capLower,
+  capRaise,
+  capRaised,
+  capRaiseFsSet,
+  capToHex,
+  capToList,
+  capToU32s,
+  capValid
+} from "./kernelCap.js"
+export {
+  SECBIT_EXEC_DENY_INTERACTIVE,
+  SECBIT_EXEC_DENY_INTERACTIVE_LOCKED,
+  SECBIT_EXEC_RESTRICT_FILE,
+  SECBIT_EXEC_RESTRICT_FILE_LOCKED,
+  SECURE_EXEC_DENY_INTERACTIVE,
+  SECURE_EXEC_DENY_INTERACTIVE_LOCKED,
+  SECURE_EXEC_RESTRICT_FILE,
+  SECURE_EXEC_RESTRICT_FILE_LOCKED,
+  SECUREBITS_ALL_BITS,
+  SECUREBITS_ALL_LOCKS,
+  SECUREBITS_ALL_UNPRIVILEGED,
+  SECUREBITS_DEFAULT
+} from "./securebits.js"
+export {
+  fromKgid,
+  fromKgidMunged,
+  fromKprojid,
+  fromKprojidMunged,
+  fromKuid,
+  fromKuidMunged,
+  gidValid,
+  GLOBAL_ROOT_GID,
+  GLOBAL_ROOT_UID,
+  INVALID_GID,
+  INVALID_PROJID,
+  INVALID_UID,
+  type Kgid,
+  kgidHasMapping,
+  type Kprojid,
+  kprojidHasMapping,
+  type Kuid,
+  kuidHasMapping,
+  makeKgid,
+  makeKprojid,
+  makeKuid,
+  OVERFLOW_PROJID,
+  projidValid,
+  uidValid
+} from "./uidgid.js"
+export { type IdMap, INVALID_ID, MAP_WRITE_MAX, parseIdMap, type UidGidExtent } from "./UidGidMap.js"
+export {
+  NS_KINDS,
+  nsAllocInum,
+  NsCommon,
+  type NsCommonInit,
+  nsCloneFlag,
+  nsGetOwner,
+  nsInitInum,
+  NsInumAllocator,
+  type NsKind,
+  procAllocInum
+} from "./NsCommon.js"
+export {
+  createInitUserNs,
+  createUserNs,
+  type CreateUserNsOptions,
+  currentInUserns,
+  type InitUserNsOptions,
+  inUserns,
+  procGidMapShow,
+  procGidMapWrite,
+  procProjidMapShow,
+  procProjidMapWrite,
+  procSetgroupsOpen,
+  procSetgroupsShow,
+  procSetgroupsWrite,
+  procUidMapShow,
+  procUidMapWrite,
+  setCredUserNs,
+  unshareUserns,
+  UserNamespace,
+  usernsInstall,
+  usernsMaySetgroups
+} from "./UserNamespace.js"
+export {
+  abortCreds,
+  commitCreds,
+  createInitCred,
+  Cred,
+  credCapIsSubset,
+  credFromDraft,
+  type CredHolder,
+  type CredValues,
+  groupsSearch,
+  inEgroupP,
+  inGroupP,
+  isDumpabilityChanged,
+  NewCred,
+  prepareCreds,
+  prepareExecCreds
+} from "./Cred.js"
+export { copyCreds } from "./fork.js"
+export {
+  type BprmCapResult,
+  type BprmSecurity,
+  capBprmCredsFromFile,
+  capCapable,
+  capCapset,
+  capTaskFixSetuid,
+  LSM_SETID_FS,
+  LSM_SETID_ID,
+  LSM_SETID_RE,
+  LSM_SETID_RES,
+  LSM_UNSAFE_NO_NEW_PRIVS,
+  LSM_UNSAFE_PTRACE,
+  LSM_UNSAFE_SHARE
+} from "./commoncap.js"
+export {
+  capable,
+  capableWrtInodeUidgid,
+  capget,
+  type CapTask,
+  type CapUserData,
+  type CapUserHeader,
+  capset,
+  fileNsCapable,
+  hasNsCapabilityNoaudit,
+  nsCapable,
+  nsCapableNoaudit,
+  nsCapableSetid,
+  privilegedWrtInodeUidgid
+} from "./capability.js"
+export { capTaskPrctl } from "./prctl.js"
+export {
+  getegid,
+  geteuid,
+  getgid,
+  getresgid,
+  getresuid,
+  getuid,
+  setfsgid,
+  setfsuid,
+  setgid,
+  setregid,
+  setresgid,
+  setresuid,
+  setreuid,
+  setuid
+} from "./sys.js"
+export { getgroups, maySetgroups, NGROUPS_MAX, setgroups } from "./groups.js"
+export { bprmCredsFromFile, type BprmCreds, bprmFillUid, type ExecFile, type ExecOptions } from "./exec.js"
