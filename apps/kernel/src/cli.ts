@@ -1,11 +1,17 @@
 import { Console, Effect } from "effect"
 import { Command } from "effect/cli"
+import { nsfsName } from "@simkernel/nsproxy"
 import { boot, shutdown } from "./Kernel.js"
 
 /** The default: boot what exists, shut down, print the leak audit. */
 const defaultRun = Effect.fnUntraced(function* () {
   const kernel = yield* boot()
-  yield* Console.log("simkernel: booted")
+  const uts = kernel.init.nsproxy!.uts.utsname
+  yield* Console.log(`simkernel: booted ${uts.sysname} ${uts.release} ${uts.machine}; init's namespaces:`)
+  const nsp = kernel.init.nsproxy!
+  for (const ns of [kernel.initUserNs, nsp.mnt, nsp.uts, nsp.ipc, nsp.pidForChildren, nsp.cgroup, nsp.net, nsp.time]) {
+    if (ns !== undefined) yield* Console.log(`  ${nsfsName(ns)}`)
+  }
   const report = yield* shutdown(kernel)
   yield* Console.log("simkernel: shut down")
   yield* Console.log(report.audit)

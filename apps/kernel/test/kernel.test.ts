@@ -16,9 +16,25 @@ describe("kernel app", () => {
     })
   )
 
+  it.effect("boot makes init's credentials and namespaces, with Linux's initial inode numbers", () =>
+    Effect.gen(function* () {
+      const kernel = yield* boot()
+      expect(kernel.init.cred.uid).toBe(0)
+      expect(kernel.init.cred.userNs).toBe(kernel.initUserNs)
+      expect(kernel.initUserNs.inum).toBe(4026531837)
+      expect(kernel.init.nsproxy!.uts.inum).toBe(4026531838)
+      expect(kernel.init.nsproxy!.ipc.inum).toBe(4026531839)
+      expect(kernel.live.size()).toBeGreaterThan(0)
+      const report = yield* shutdown(kernel)
+      expect(report.leaked).toBe(0)
+    })
+  )
+
   it("the simkernel command with no arguments boots, shuts down and prints the audit", () => {
     const out = execFileSync(process.execPath, [main], { encoding: "utf8" })
-    expect(out.trim().split("\n").at(-1)).toBe("leak audit: 0 live objects")
+    const lines = out.trim().split("\n")
+    expect(lines).toContain("  uts:[4026531838]")
+    expect(lines.slice(-2)).toEqual(["simkernel: shut down", "leak audit: 0 live objects"])
   })
 
   it("--help describes the command", () => {
