@@ -56,7 +56,8 @@ export const formatArg = (kind: ArgKind, v: unknown): string => {
     case "buf":
       return typeof v === "string" || v instanceof Uint8Array ? quoteString(v) : String(v)
     case "perm":
-      return typeof v === "number" ? `0${(v >>> 0).toString(8).padStart(3, "0")}` : String(v)
+      // printf("%#03o"): a leading 0 on non-zero values, at least three digits
+      return typeof v === "number" ? (v === 0 ? "000" : `0${(v >>> 0).toString(8)}`.padStart(3, "0")) : String(v)
     case "dev":
       if (Array.isArray(v)) return `makedev(0x${Number(v[0]).toString(16)}, 0x${Number(v[1]).toString(16)})`
       return typeof v === "number" ? `makedev(0x${(Math.floor(v / 256) & 0xfff).toString(16)}, 0x${(v & 0xff).toString(16)})` : String(v)
