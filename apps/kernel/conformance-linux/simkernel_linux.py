@@ -1077,8 +1077,7 @@ def report(ctx, entry):
 def run_step(ctx, step):
     call = step.get("call")
     entry = {"call": call}
-    if call not in BLOCKING_STEP_NR:
-        ctx.key = ctx.table.ticket()
+    ctx.key = ctx.table.ticket()
     try:
         entry.update(dispatch(ctx, step))
     except RunnerError as e:
