@@ -212,6 +212,23 @@ describe("createNewNamespaces unwinds a failure at any step", () => {
     })
   }
 
+  for (let n = 1; n <= 4; n++) {
+    it(`when nsfs inode number ${n} of 4 cannot be had, unshare fails with ENOSPC and nothing is left behind`, () => {
+      const w = start()
+      const inums = w.userNs.inums
+      const alloc = inums.alloc.bind(inums)
+      let calls = 0
+      inums.alloc = () => (++calls === n ? undefined : alloc())
+      const before = w.live.countsByKind()
+      const inUse = inums.inUse()
+      expect(errno(unshareNsproxyNamespaces(CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWCGROUP | CLONE_NEWTIME, w.task.nsproxy!, w.task.cred, undefined))).toBe("ENOSPC")
+      expect(calls).toBe(n)
+      expect(w.live.countsByKind()).toEqual(before)
+      expect(inums.inUse()).toBe(inUse)
+      w.teardown()
+    })
+  }
+
   it("reuses the lowest freed nsfs inode number", () => {
     const w = start()
     const a = createNewNamespaces(CLONE_NEWUTS, w.task.nsproxy!, w.userNs) as NsProxy
