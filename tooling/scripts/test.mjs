@@ -3,6 +3,7 @@
 // `N passed, N failed` that CI reads.
 import { spawnSync } from "node:child_process"
 import { existsSync, readFileSync, rmSync } from "node:fs"
+import { release } from "node:os"
 
 let passed = 0
 let failed = 0
@@ -36,6 +37,24 @@ if (built) {
   } else {
     console.log("FAILED: vitest wrote no report")
     failed++
+  }
+
+  console.log("\n== real-kernel conformance (the recordings under conformance/ still hold on this kernel)")
+  const recorded = JSON.parse(readFileSync("conformance/vfs/expected.json", "utf8")).meta.kernel
+  if (process.platform !== "linux" || release().split("-")[0] !== recorded) {
+    console.log(`skipped: recorded on Linux ${recorded}, this is ${process.platform} ${release()}`)
+  } else {
+    const linux = spawnSync("bash", ["apps/kernel/conformance-linux/test_runner.sh"], { stdio: ["ignore", "pipe", "inherit"], encoding: "utf8" })
+    process.stdout.write(linux.stdout ?? "")
+    const counts = [...(linux.stdout ?? "").matchAll(/^(\d+) passed, (\d+) failed$/gm)]
+    for (const m of counts) {
+      passed += Number(m[1])
+      failed += Number(m[2])
+    }
+    if (linux.status !== 0 && counts.every((m) => m[2] === "0")) {
+      console.log("FAILED: real-kernel conformance")
+      failed++
+    }
   }
 
   console.log("\n== consumer check (packed packages in a scratch project)")
