@@ -48,3 +48,12 @@ export const sysFail = (
 ): Effect.Effect<never, SysError> => Effect.fail(sysError(errno, syscall, detail))
 
 export const isSysError = (u: unknown): u is SysError => Predicate.isTagged(u, "SysError")
+
+/**
+ * A kernel bug ("oops"): something that cannot happen unless simkernel
+ * itself is wrong, such as boot failing to mount its root. Unlike an errno
+ * it is thrown; the kernel's boundary turns it into a report.
+ */
+export class Oops extends Error {
+  override readonly name = "Oops"
+}
