@@ -1,0 +1,100 @@
+import { LiveObjects } from "@simkernel/kref"
+import type { FsType } from "./FsType.js"
+import type { Mount } from "./Mount.js"
+import { SYSCTL_MOUNT_MAX } from "./constants.js"
+import { Ida } from "./Ida.js"
+import { ramfsType } from "./ramfs.js"
+import { shmemType } from "./shmem.js"
+
+/** The wall clock inode timestamps come from; a simulated one by default, so tests are deterministic. */
+export interface VfsClock {
+  readonly sec: number
+  readonly nsec: number
+}
+
+/** A clock that moves only when told to (1,700,000,000 s after the epoch at start). */
+export class SimClock implements VfsClock {
+  sec = 1_700_000_000
+  nsec = 0
+  advance(ns: number): void {
+    const total = this.nsec + ns
+    this.sec += Math.floor(total / 1e9)
+    this.nsec = total % 1e9
+  }
+}
+
+export interface VfsOptions {
+  readonly registry?: LiveObjects
+  readonly clock?: VfsClock
+  /** totalram_pages() in bytes: tmpfs's default size is half of it, nr_inodes as many as lowmem pages / 2. */
+  readonly totalRam?: number
+}
+
+/**
+ * The state Linux keeps in file-scope statics of fs/namespace.c and
+ * fs/super.c: the mount id and peer group id allocators (mnt_id_ida,
+ * mnt_group_ida), the anonymous device allocator (unnamed_dev_ida), the
+ * registered filesystem types (file_systems), and the clock. One per
+ * simulated kernel.
+ */
+export class Vfs {
+  readonly registry: LiveObjects
+  readonly clock: VfsClock
+  readonly totalRam: number
+  /** mnt_id_ida: ids from 1, lowest free. */
+  readonly mntIds = new Ida(1, 0x7fffffff)
+  /** mnt_group_ida: peer group ids from 1, lowest free. */
+  readonly groupIds = new Ida(1, 0x7fffffff)
+  /** unnamed_dev_ida: minors of major 0 from 1 (get_anon_bdev). */
+  readonly anonDevs = new Ida(1, (1 << 20) - 1)
+  private readonly fsTypes = new Map<string, FsType>()
+  /** Kernel-internal mounts (nsfs), each holding one reference until shutdown(). */
+  readonly internalMounts = new Map<string, Mount>()
+  /** The fs.mount-max sysctl: mounts one namespace may hold (ENOSPC beyond). */
+  mountMax = SYSCTL_MOUNT_MAX
+  /** Mount namespace sequence numbers (mnt_ns_seq). */
+  nsSeq = 1
+  /** mnt_id_unique: a 64-bit id never reused, giving mounts their listing order. */
+  nextMntUnique = 1
+  private lastIno = 0
+
+  constructor(options: VfsOptions = {}) {
+    this.registry = options.registry ?? LiveObjects.default
+    this.clock = options.clock ?? new SimClock()
+    this.totalRam = options.totalRam ?? 8 * 1024 * 1024 * 1024
+    this.registerFilesystem(shmemType)
+    this.registerFilesystem(ramfsType)
+  }
+
+  /** register_filesystem(): EBUSY-free here; a second type of the same name replaces nothing and returns false. */
+  registerFilesystem(type: FsType): boolean {
+    if (this.fsTypes.has(type.name)) return false
+    this.fsTypes.set(type.name, type)
+    return true
+  }
+
+  /** get_next_ino(): inode numbers for filesystems without their own (ramfs, nsfs files). */
+  getNextIno(): number {
+    this.lastIno = (this.lastIno + 1) >>> 0
+    if (this.lastIno === 0) this.lastIno = 1
+    return this.lastIno
+  }
+
+  /** get_fs_type(). */
+  getFsType(name: string): FsType | undefined {
+    return this.fsTypes.get(name)
+  }
+
+  /** Drop the kernel-internal mounts (kern_unmount()): the last step of a kernel's teardown. */
+  shutdown(): void {
+    for (const m of this.internalMounts.values()) m.put()
+    this.internalMounts.clear()
+  }
+
+  /** /proc/filesystems: "nodev\t<name>" per type. */
+  procFilesystems(): string {
+    let out = ""
+    for (const t of this.fsTypes.values()) out += `${t.requiresDev ? "" : "nodev"}\t${t.name}\n`
+    return out
+  }
+}

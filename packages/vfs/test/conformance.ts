@@ -1,0 +1,448 @@
+/**
+ * A small runner for the conformance scenario format (FORMAT.md), enough
+ * for the calls this package implements: it replays a scenario's steps on
+ * a fresh createScenarioWorld() and produces results in expected.json's
+ * shape, plus the normalised mount table and the tree listing.
+ */
+import { readFileSync } from "node:fs"
+import {
+  AT_EMPTY_PATH,
+  AT_FDCWD,
+  AT_SYMLINK_NOFOLLOW,
+  CAP_SYS_ADMIN,
+  CLONE_NEWNS,
+  CLONE_NEWUSER,
+  F_GETFD,
+  FD_CLOEXEC,
+  isSysError,
+  O_DIRECTORY,
+  O_PATH,
+  O_RDONLY,
+  parseFlags,
+  RAMFS_MAGIC,
+  S_IFMT,
+  ST_MANDLOCK,
+  ST_NOATIME,
+  ST_NODEV,
+  ST_NODIRATIME,
+  ST_NOEXEC,
+  ST_NOSUID,
+  ST_NOSYMFOLLOW,
+  ST_RDONLY,
+  ST_RELATIME,
+  ST_SYNCHRONOUS,
+  type SysError,
+  TMPFS_MAGIC
+} from "@simkernel/abi"
+import { commitCreds, nsCapable, procGidMapWrite, procSetgroupsWrite, procUidMapWrite, unshareUserns } from "@simkernel/cred"
+import {
+  chdir,
+  close,
+  copyMntNs,
+  createScenarioWorld,
+  devMajor,
+  devMinor,
+  doMount,
+  fchdir,
+  fstatat,
+  fstatfs,
+  getdents64,
+  installNsFd,
+  ksysUmount,
+  mkdev,
+  mkdirat,
+  mknodat,
+  MountNamespace,
+  mntnsInstallCheck,
+  mntNsRootPath,
+  nsFromFile,
+  openat,
+  read,
+  readlinkat,
+  showMountinfo,
+  statfs,
+  symlinkat,
+  unlinkat,
+  type VfsWorld,
+  write
+} from "@simkernel/vfs"
+import { assertNoLeaks } from "@simkernel/kref"
+import { Effect } from "effect"
+
+export interface Step {
+  readonly call: string
+  readonly args: ReadonlyArray<unknown>
+  readonly save?: string
+}
+export interface Scenario {
+  readonly name: string
+  readonly tags: ReadonlyArray<string>
+  readonly steps: ReadonlyArray<Step>
+}
+export type StepResult = { call: string; ret?: unknown; errno?: string }
+export interface NormMount {
+  id: string
+  parent: string | null
+  mountpoint: string
+  root: string
+  fstype: string
+  source: string
+  options: string
+  super: string
+  sb: string
+  propagation: string
+}
+export interface ScenarioResult {
+  steps: Array<StepResult>
+  mounts: Array<NormMount>
+  tree: Record<string, string>
+}
+
+const CONFORMANCE = "/work/shared/conformance"
+const FIXTURES = new URL("./fixtures/", import.meta.url).pathname
+export const loadScenarios = (file = `${CONFORMANCE}/scenarios.json`): ReadonlyArray<Scenario> =>
+  (JSON.parse(readFileSync(file, "utf8")) as { scenarios: Array<Scenario> }).scenarios
+export const loadExpected = (file = `${CONFORMANCE}/expected.json`): Record<string, ScenarioResult> =>
+  (JSON.parse(readFileSync(file, "utf8")) as { scenarios: Record<string, ScenarioResult> }).scenarios
+/** This package's own scenarios, recorded on the same kernel with linux_probe.py run. */
+export const VFS_SCENARIOS = `${FIXTURES}vfs-scenarios.json`
+export const VFS_EXPECTED = `${FIXTURES}vfs-expected.json`
+
+/** The calls this runner can replay. */
+export const SUPPORTED = new Set([
+  "mount", "umount2", "mkdirat", "openat", "mknodat", "unlinkat", "symlinkat", "close", "unshare", "setns",
+  "fchdir", "chdir", "mountinfo", "listdir", "stat", "statfs", "read", "write", "nsfd", "cloexec", "same_file"
+])
+
+const unescapeMountinfo = (s: string): string => s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)))
+
+/** Normalise a mountinfo text as FORMAT.md describes. */
+export const normaliseMountinfo = (text: string): Array<NormMount> => {
+  interface Raw {
+    id: number
+    parent: number
+    dev: string
+    root: string
+    mp: string
+    opts: string
+    optional: Array<string>
+    fstype: string
+    source: string
+    superOpts: string
+  }
+  const raws: Array<Raw> = []
+  for (const line of text.split("\n")) {
+    if (line === "") continue
+    const f = line.split(" ")
+    const dash = f.indexOf("-")
+    raws.push({
+      id: Number(f[0]),
+      parent: Number(f[1]),
+      dev: f[2]!,
+      root: unescapeMountinfo(f[3]!),
+      mp: unescapeMountinfo(f[4]!),
+      opts: f[5]!,
+      optional: f.slice(6, dash),
+      fstype: f[dash + 1]!,
+      source: unescapeMountinfo(f[dash + 2]!),
+      superOpts: f[dash + 3]!
+    })
+  }
+  const ids = new Set(raws.map((r) => r.id))
+  const byParent = new Map<number, Array<Raw>>()
+  const roots: Array<Raw> = []
+  for (const r of raws) {
+    if (!ids.has(r.parent) || r.parent === r.id) roots.push(r)
+    else {
+      const l = byParent.get(r.parent) ?? []
+      l.push(r)
+      byParent.set(r.parent, l)
+    }
+  }
+  const cmp = (a: Raw, b: Raw): number =>
+    a.mp < b.mp ? -1 : a.mp > b.mp ? 1 : a.fstype < b.fstype ? -1 : a.fstype > b.fstype ? 1 : a.source < b.source ? -1 : a.source > b.source ? 1 : a.root < b.root ? -1 : a.root > b.root ? 1 : 0
+  const order: Array<Raw> = []
+  const visit = (r: Raw): void => {
+    order.push(r)
+    for (const c of (byParent.get(r.id) ?? []).sort(cmp)) visit(c)
+  }
+  for (const r of roots.sort(cmp)) visit(r)
+  const pos = new Map(order.map((r, i) => [r.id, i]))
+  const sbs = new Map<string, string>()
+  const groups = new Map<string, string>()
+  const group = (n: string): string => {
+    if (!groups.has(n)) groups.set(n, `g${groups.size + 1}`)
+    return groups.get(n)!
+  }
+  return order.map((r, i) => {
+    if (!sbs.has(r.dev)) sbs.set(r.dev, `sb${sbs.size}`)
+    const prop = r.optional.map((o) => {
+      const [k, v] = o.split(":")
+      return v === undefined ? k! : `${k}:${group(v)}`
+    })
+    return {
+      id: `m${i}`,
+      parent: pos.has(r.parent) && r.parent !== r.id ? `m${pos.get(r.parent)}` : null,
+      mountpoint: r.mp,
+      root: r.root,
+      fstype: r.fstype,
+      source: r.source,
+      options: r.opts,
+      super: r.superOpts,
+      sb: sbs.get(r.dev)!,
+      propagation: prop.length === 0 ? "private" : prop.join(" ")
+    }
+  })
+}
+
+const TYPE_CHAR: Record<number, string> = { 0o040000: "d", 0o100000: "f", 0o120000: "l", 0o020000: "c", 0o060000: "b", 0o010000: "p", 0o140000: "s" }
+const octal4 = (m: number): string => (m & 0o7777).toString(8).padStart(4, "0")
+
+const ST_NAMES: ReadonlyArray<readonly [number, string]> = [
+  [ST_RDONLY, "rdonly"],
+  [ST_NOSUID, "nosuid"],
+  [ST_NODEV, "nodev"],
+  [ST_NOEXEC, "noexec"],
+  [ST_SYNCHRONOUS, "synchronous"],
+  [ST_MANDLOCK, "mandlock"],
+  [ST_NOATIME, "noatime"],
+  [ST_NODIRATIME, "nodiratime"],
+  [ST_RELATIME, "relatime"],
+  [ST_NOSYMFOLLOW, "nosymfollow"]
+]
+
+/** The runner's process: a world plus the saved names. */
+export class Runner {
+  readonly world: VfsWorld
+  readonly vars = new Map<string, number>()
+
+  constructor() {
+    this.world = createScenarioWorld()
+  }
+
+  get task() {
+    return this.world.task
+  }
+
+  fd(a: unknown): number {
+    if (typeof a === "number") return a
+    if (a === "AT_FDCWD") return AT_FDCWD
+    if (typeof a === "string" && a.startsWith("$")) return this.vars.get(a.slice(1)) ?? -1
+    return parseFlags(a as string) ?? -1
+  }
+
+  flags(a: unknown): number {
+    if (typeof a === "number") return a
+    return parseFlags(a as string) ?? 0
+  }
+
+  listdir(dirfd: number, path: string): { names: Array<string> } | SysError {
+    const fd = openat(this.task, dirfd, path, O_RDONLY | O_DIRECTORY, 0)
+    if (typeof fd !== "number") return fd
+    const names: Array<string> = []
+    for (;;) {
+      const ents = getdents64(this.task, fd, 4096)
+      // glibc's readdir() reads ENOENT (a removed directory) as the end, as POSIX asks
+      if (isSysError(ents) && ents.errno === "ENOENT") break
+      if (isSysError(ents)) {
+        close(this.task, fd)
+        return ents
+      }
+      if (ents.length === 0) break
+      for (const e of ents) if (e.name !== "." && e.name !== "..") names.push(e.name)
+    }
+    close(this.task, fd)
+    return { names: names.sort() }
+  }
+
+  stat(dirfd: number, path: string, flags: number): Record<string, unknown> | SysError {
+    const st = fstatat(this.task, dirfd, path, flags)
+    if (isSysError(st)) return st
+    const type = TYPE_CHAR[st.mode & S_IFMT] ?? "?"
+    const out: Record<string, unknown> = { type, mode: octal4(st.mode) }
+    if (type === "f") out.size = st.size
+    if (type === "c" || type === "b") out.rdev = `${devMajor(st.rdev)}:${devMinor(st.rdev)}`
+    return out
+  }
+
+  unshare(flags: number): SysError | undefined {
+    const t = this.task
+    if ((flags & CLONE_NEWUSER) !== 0) {
+      const draft = Effect.runSync(Effect.result(unshareUserns(t.cred)))
+      if (draft._tag === "Failure") return draft.failure
+      commitCreds(t, draft.success)
+      const ns = t.cred.userNs
+      Effect.runSync(Effect.result(procSetgroupsWrite(ns, "deny", t.cred)))
+      Effect.runSync(Effect.result(procUidMapWrite(ns, "0 0 1", t.cred)))
+      Effect.runSync(Effect.result(procGidMapWrite(ns, "0 0 1", t.cred)))
+    }
+    if ((flags & CLONE_NEWNS) !== 0) {
+      if (!nsCapable(t.cred, t.cred.userNs, CAP_SYS_ADMIN)) return { errno: "EPERM" } as SysError
+      const ns = copyMntNs(t.mntNs, t.cred.userNs, t.fs)
+      if (isSysError(ns)) return ns
+      const old = t.mntNs
+      t.mntNs = ns
+      old.put()
+    }
+    return undefined
+  }
+
+  setns(fd: number, nstype: number): SysError | undefined {
+    const t = this.task
+    const f = t.files.fdget(fd)
+    if (f === undefined) return { errno: "EBADF" } as SysError
+    const ns = nsFromFile(f)
+    if (!(ns instanceof MountNamespace) || (nstype !== 0 && nstype !== CLONE_NEWNS)) return { errno: "EINVAL" } as SysError
+    const err = mntnsInstallCheck(t.cred, ns, t.fs.users)
+    if (err !== undefined) return err
+    const root = mntNsRootPath(ns)
+    ns.get()
+    const old = t.mntNs
+    t.mntNs = ns
+    t.fs.setPwd(root)
+    t.fs.setRoot(root)
+    old.put()
+    return undefined
+  }
+
+  step(s: Step): StepResult {
+    const r = this.exec(s)
+    const res: StepResult = { call: s.call }
+    if (r !== null && typeof r === "object" && "errno" in r) {
+      res.errno = (r as SysError).errno
+      if (s.save !== undefined) this.vars.set(s.save, -1)
+    } else if (r !== null && typeof r === "object" && "fd" in r) {
+      res.ret = "fd"
+      if (s.save !== undefined) this.vars.set(s.save, (r as { fd: number }).fd)
+    } else res.ret = r
+    return res
+  }
+
+  private exec(s: Step): unknown {
+    const a = s.args
+    const t = this.task
+    const str = (x: unknown): string | null => (x === null ? null : (x as string))
+    const unit = (e: SysError | undefined): unknown => e ?? 0
+    const fdRet = (x: number | SysError): unknown => (typeof x === "number" ? { fd: x } : x)
+    switch (s.call) {
+      case "mount":
+        return unit(doMount(t, str(a[0]), a[1] as string, str(a[2]), this.flags(a[3]), str(a[4])))
+      case "umount2":
+        return unit(ksysUmount(t, a[0] as string, this.flags(a[1])))
+      case "mkdirat":
+        return unit(mkdirat(t, this.fd(a[0]), a[1] as string, this.flags(a[2])))
+      case "openat":
+        return fdRet(openat(t, this.fd(a[0]), a[1] as string, this.flags(a[2]), this.flags(a[3])))
+      case "mknodat": {
+        const d = a[3]
+        const dev = Array.isArray(d) ? mkdev(d[0] as number, d[1] as number) : (d as number)
+        return unit(mknodat(t, this.fd(a[0]), a[1] as string, this.flags(a[2]), dev))
+      }
+      case "unlinkat":
+        return unit(unlinkat(t, this.fd(a[0]), a[1] as string, this.flags(a[2])))
+      case "symlinkat":
+        return unit(symlinkat(t, a[0] as string, this.fd(a[1]), a[2] as string))
+      case "close":
+        return unit(close(t, this.fd(a[0])))
+      case "unshare":
+        return unit(this.unshare(this.flags(a[0])))
+      case "setns":
+        return unit(this.setns(this.fd(a[0]), this.flags(a[1])))
+      case "fchdir":
+        return unit(fchdir(t, this.fd(a[0])))
+      case "chdir":
+        return unit(chdir(t, a[0] as string))
+      case "mountinfo":
+        return { mounts: this.mounts() }
+      case "listdir":
+        return this.listdir(this.fd(a[0]), a[1] as string)
+      case "stat":
+        return this.stat(this.fd(a[0]), a[1] as string, this.flags(a[2]))
+      case "statfs": {
+        let st
+        if (a[1] === "") st = fstatfs(t, this.fd(a[0]))
+        else if (this.fd(a[0]) === AT_FDCWD) st = statfs(t, a[1] as string)
+        else {
+          const fd = openat(t, this.fd(a[0]), a[1] as string, O_PATH, 0)
+          if (typeof fd !== "number") return fd
+          st = fstatfs(t, fd)
+          close(t, fd)
+        }
+        if (isSysError(st)) return st
+        const fs = st.type === TMPFS_MAGIC ? "tmpfs" : st.type === RAMFS_MAGIC ? "ramfs" : `0x${st.type.toString(16)}`
+        return { fs, flags: ST_NAMES.filter(([bit]) => (st.flags & bit) !== 0).map(([, n]) => n) }
+      }
+      case "read": {
+        const buf = new Uint8Array(a[1] as number)
+        const n = read(t, this.fd(a[0]), buf)
+        return typeof n === "number" ? { data: new TextDecoder().decode(buf.subarray(0, n)) } : n
+      }
+      case "write": {
+        const text = (a[1] as string).repeat((a[2] as number | undefined) ?? 1)
+        return write(t, this.fd(a[0]), new TextEncoder().encode(text))
+      }
+      case "nsfd":
+        return fdRet(installNsFd(this.world.vfs, t.files, t.mntNs, t.cred))
+      case "cloexec": {
+        const r = t.files.fcntl(this.fd(a[0]), F_GETFD, 0)
+        return typeof r === "number" ? { cloexec: (r & FD_CLOEXEC) !== 0 } : r
+      }
+      case "same_file": {
+        const s1 = fstatat(t, this.fd(a[0]), a[1] as string, AT_EMPTY_PATH)
+        if (isSysError(s1)) return s1
+        const s2 = fstatat(t, this.fd(a[2]), a[3] as string, AT_EMPTY_PATH)
+        if (isSysError(s2)) return s2
+        return { same: s1.dev === s2.dev && s1.ino === s2.ino }
+      }
+      default:
+        throw new Error(`unsupported call ${s.call}`)
+    }
+  }
+
+  mounts(): Array<NormMount> {
+    return normaliseMountinfo(showMountinfo({ root: this.task.fs.root, ns: this.task.mntNs }))
+  }
+
+  /** The tree listing: every path under "/", following mounts, not symlinks. */
+  tree(): Record<string, string> {
+    const out: Record<string, string> = {}
+    const walk = (path: string): void => {
+      if (Object.keys(out).length >= 2000) return
+      const st = fstatat(this.task, AT_FDCWD, path, AT_SYMLINK_NOFOLLOW)
+      if (isSysError(st)) return
+      const type = TYPE_CHAR[st.mode & S_IFMT] ?? "?"
+      let desc = `${type} ${octal4(st.mode)}`
+      if (type === "f") desc += ` size=${st.size}`
+      if (type === "c" || type === "b") desc += ` ${devMajor(st.rdev)}:${devMinor(st.rdev)}`
+      if (type === "l") desc += ` -> ${readLink(this, path)}`
+      out[path] = desc
+      if (type !== "d") return
+      const list = this.listdir(AT_FDCWD, path)
+      if (isSysError(list)) return
+      for (const n of list.names) walk(path === "/" ? `/${n}` : `${path}/${n}`)
+    }
+    walk("/")
+    return out
+  }
+
+  destroy(): void {
+    this.world.destroy()
+  }
+}
+
+const readLink = (r: Runner, path: string): string => {
+  const t = readlinkat(r.task, AT_FDCWD, path)
+  return typeof t === "string" ? t : "?"
+}
+
+/** Replay a whole scenario on a fresh world; the world is destroyed afterwards. */
+export const runScenario = (sc: Scenario): ScenarioResult => {
+  const r = new Runner()
+  try {
+    const steps = sc.steps.map((s) => r.step(s))
+    return { steps, mounts: r.mounts(), tree: r.tree() }
+  } finally {
+    r.destroy()
+    assertNoLeaks(r.world.registry)
+  }
+}
