@@ -1,0 +1,109 @@
+import { defineBench } from "@simkernel/bench"
+import { CLONE_NEWPID, SIGCHLD, SIGKILL } from "@simkernel/abi"
+import { Kernel, type Process, type Program } from "@simkernel/sched"
+import { Effect } from "effect"
+
+const nativeFork = `
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+int main(void) {
+  int n = 2000;
+  struct timespec a, b;
+  clock_gettime(CLOCK_MONOTONIC, &a);
+  for (int i = 0; i < n; i++) {
+    pid_t pid = fork();
+    if (pid < 0) return 1;
+    if (pid == 0) _exit(0);
+    int status;
+    if (waitpid(pid, &status, 0) != pid) return 2;
+  }
+  clock_gettime(CLOCK_MONOTONIC, &b);
+  printf("ns_per_op %f\\n", ((b.tv_sec - a.tv_sec) * 1e9 + (b.tv_nsec - a.tv_nsec)) / n);
+  return 0;
+}
+`
+
+const exit0: Program = () => Effect.succeed(0)
+/** Sleeps in pause(2) until a signal kills it. */
+const pauser: Program = (p: Process) => p.pause()
+
+/** Boot a kernel, run `init`, shut down. */
+const withKernel = (init: Program): Promise<void> =>
+  Effect.runPromise(
+    Effect.gen(function* () {
+      const k = yield* Kernel.boot()
+      yield* k.run(init)
+      yield* k.shutdown()
+    })
+  )
+
+/** fork + _exit(0) + waitpid, n times, as PID 1. */
+const forkLoop = (n: number): Program => (p) =>
+  Effect.gen(function* () {
+    for (let i = 0; i < n; i++) yield* p.wait4(yield* p.fork(exit0))
+    return 0
+  })
+
+/** A PID namespace whose init has `size - 1` children pausing; SIGKILL to its init from outside, then wait. */
+const killNamespace = (size: number): Program => (p) =>
+  Effect.gen(function* () {
+    const r = yield* p.clone3({ flags: CLONE_NEWPID, exitSignal: SIGCHLD }, (init) =>
+      Effect.gen(function* () {
+        for (let i = 1; i < size; i++) yield* init.fork(pauser)
+        return yield* pauser(init)
+      })
+    )
+    yield* p.kill(r.pid, SIGKILL)
+    yield* p.wait4(r.pid)
+    return 0
+  })
+
+export default defineBench("sched", (b) => {
+  const map = new Map([["k", 1]])
+  let sink = 0
+  const lookup = (k: string): number => map.get(k) ?? 0
+  b.anchor("plain function + Map.get", (n) => {
+    for (let i = 0; i < n; i++) sink += lookup("k")
+  })
+  b.native({ name: "real fork+_exit+waitpid", source: nativeFork })
+
+  b.bench("fork+exit+wait (simulated)", (n) => withKernel(forkLoop(n)), {
+    vs: "real fork+_exit+waitpid",
+    targetRatio: 0.1
+  })
+
+  b.memory(
+    "100,000 live tasks (blocked in pause)",
+    () =>
+      Effect.runPromise(
+        Effect.gen(function* () {
+          const k = yield* Kernel.boot()
+          yield* k.start((p) =>
+            Effect.gen(function* () {
+              for (let i = 0; i < 99_999; i++) yield* p.fork(pauser)
+              return yield* pauser(p)
+            })
+          )
+          yield* k.settle()
+          return k
+        })
+      ),
+    { targetBytes: 300 * 1024 * 1024 }
+  )
+
+  b.scaling(
+    "kill a PID namespace of N tasks (create, SIGKILL its init, wait)",
+    (size) => async (n) => {
+      for (let i = 0; i < n; i++) {
+        // start each namespace from a collected heap, so old-space GC steps do not land on one size only
+        ;(globalThis as { gc?: () => void }).gc?.()
+        await withKernel(killNamespace(size))
+      }
+    },
+    { sizes: [10_000, 20_000, 50_000, 100_000], maxRatio: 1.1, shape: "linear" }
+  )
+  if (sink === -1) console.log(sink)
+})
