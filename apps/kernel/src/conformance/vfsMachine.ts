@@ -1,0 +1,312 @@
+import {
+  AT_EMPTY_PATH,
+  AT_FDCWD,
+  AT_SYMLINK_NOFOLLOW,
+  CAP_SYS_ADMIN,
+  CLONE_NEWNS,
+  CLONE_NEWUSER,
+  F_GETFD,
+  FD_CLOEXEC,
+  O_DIRECTORY,
+  O_PATH,
+  O_RDONLY,
+  RAMFS_MAGIC,
+  S_IFMT,
+  ST_MANDLOCK,
+  ST_NOATIME,
+  ST_NODEV,
+  ST_NODIRATIME,
+  ST_NOEXEC,
+  ST_NOSUID,
+  ST_NOSYMFOLLOW,
+  ST_RDONLY,
+  ST_RELATIME,
+  ST_SYNCHRONOUS,
+  sysError,
+  type SysError,
+  TMPFS_MAGIC
+} from "@simkernel/abi"
+import {
+  commitCreds,
+  nsCapable,
+  procGidMapWrite,
+  procSetgroupsWrite,
+  procUidMapWrite,
+  unshareUserns
+} from "@simkernel/cred"
+import {
+  chdir,
+  close,
+  copyMntNs,
+  devMajor,
+  devMinor,
+  doMount,
+  fchdir,
+  fstatat,
+  fstatfs,
+  getdents64,
+  installNsFd,
+  type Kstatfs,
+  ksysUmount,
+  mkdev,
+  mkdirat,
+  mknodat,
+  MountNamespace,
+  mntnsInstallCheck,
+  mntNsRootPath,
+  nsFromFile,
+  openat,
+  read,
+  readlinkat,
+  showMountinfo,
+  statfs,
+  symlinkat,
+  unlinkat,
+  type VfsWorld,
+  write
+} from "@simkernel/vfs"
+import { Effect, Exit } from "effect"
+import type { Decoded } from "./args.js"
+import type { ScenarioProcess, TreeEntry } from "./runner.js"
+
+type Result = unknown | SysError
+
+const isErr = (r: unknown): r is SysError => r instanceof Error && (r as SysError)._tag === "SysError"
+const lift = (r: Result): Effect.Effect<unknown, SysError> => (isErr(r) ? Effect.fail(r) : Effect.succeed(r))
+const unit = (e: SysError | undefined): Result => e ?? 0
+const num = (d: Decoded | undefined): number => (typeof d === "number" ? d : 0)
+/** A path argument: a NULL pointer faults, as copying it from user memory would. */
+const path = (d: Decoded | undefined): string | SysError => (typeof d === "string" ? d : sysError("EFAULT"))
+const opt = (d: Decoded | undefined): string | null => (typeof d === "string" ? d : null)
+
+const TYPE: Readonly<Record<number, TreeEntry["type"]>> = {
+  0o040000: "d",
+  0o100000: "f",
+  0o120000: "l",
+  0o020000: "c",
+  0o060000: "b",
+  0o010000: "p",
+  0o140000: "s"
+}
+const ST_FLAGS: ReadonlyArray<readonly [number, string]> = [
+  [ST_RDONLY, "rdonly"],
+  [ST_NOSUID, "nosuid"],
+  [ST_NODEV, "nodev"],
+  [ST_NOEXEC, "noexec"],
+  [ST_SYNCHRONOUS, "synchronous"],
+  [ST_MANDLOCK, "mandlock"],
+  [ST_NOATIME, "noatime"],
+  [ST_NODIRATIME, "nodiratime"],
+  [ST_RELATIME, "relatime"],
+  [ST_NOSYMFOLLOW, "nosymfollow"]
+]
+const FS_NAMES: ReadonlyMap<number, string> = new Map([
+  [TMPFS_MAGIC, "tmpfs"],
+  [RAMFS_MAGIC, "ramfs"]
+])
+
+const statfsResult = (st: Kstatfs): { fs: string; flags: Array<string> } => ({
+  fs: FS_NAMES.get(st.type) ?? `0x${st.type.toString(16)}`,
+  flags: ST_FLAGS.filter(([bit]) => (st.flags & bit) !== 0).map(([, name]) => name)
+})
+
+/**
+ * The scenario process of a VFS-only machine: the conformance start state
+ * of @simkernel/vfs (createScenarioWorld) with the mount-namespace and file
+ * calls of the scenario format. Process steps need the scheduler and are
+ * refused with ENOSYS here, as an older kernel would refuse an unknown call.
+ */
+export const vfsScenarioProcess = (world: VfsWorld): ScenarioProcess => {
+  const task = world.task
+
+  const unshare = (flags: number): SysError | undefined => {
+    if ((flags & ~(CLONE_NEWNS | CLONE_NEWUSER)) !== 0) return sysError("EINVAL", "unshare", "only CLONE_NEWNS and CLONE_NEWUSER here")
+    if ((flags & CLONE_NEWUSER) !== 0) {
+      const draft = Effect.runSyncExit(unshareUserns(task.cred))
+      if (Exit.isFailure(draft)) return sysError("EPERM", "unshare")
+      commitCreds(task, draft.value)
+      // the runner convention of FORMAT.md: root inside, mapped to root outside
+      const ns = task.cred.userNs
+      Effect.runSyncExit(procSetgroupsWrite(ns, "deny", task.cred))
+      Effect.runSyncExit(procUidMapWrite(ns, "0 0 1", task.cred))
+      Effect.runSyncExit(procGidMapWrite(ns, "0 0 1", task.cred))
+    }
+    if ((flags & CLONE_NEWNS) !== 0) {
+      if (!nsCapable(task.cred, task.cred.userNs, CAP_SYS_ADMIN)) return sysError("EPERM", "unshare")
+      const ns = copyMntNs(task.mntNs, task.cred.userNs, task.fs)
+      if (isErr(ns)) return ns
+      const old = task.mntNs
+      task.mntNs = ns
+      old.put()
+    }
+    return undefined
+  }
+
+  const setns = (fd: number, nstype: number): SysError | undefined => {
+    const file = task.files.fdget(fd)
+    if (file === undefined) return sysError("EBADF", "setns")
+    const ns = nsFromFile(file)
+    if (!(ns instanceof MountNamespace) || (nstype !== 0 && nstype !== CLONE_NEWNS)) return sysError("EINVAL", "setns")
+    const err = mntnsInstallCheck(task.cred, ns, task.fs.users)
+    if (err !== undefined) return err
+    const root = mntNsRootPath(ns)
+    const old = task.mntNs
+    task.mntNs = ns.get()
+    task.fs.setPwd(root)
+    task.fs.setRoot(root)
+    old.put()
+    return undefined
+  }
+
+  const listdir = (dirfd: number, p: string): Result => {
+    const fd = openat(task, dirfd, p, O_RDONLY | O_DIRECTORY, 0)
+    if (isErr(fd)) return fd
+    const names: Array<string> = []
+    for (;;) {
+      const ents = getdents64(task, fd as number, 4096)
+      // readdir() in glibc takes ENOENT (a removed directory) as the end
+      if (isErr(ents) && ents.errno === "ENOENT") break
+      if (isErr(ents)) {
+        close(task, fd as number)
+        return ents
+      }
+      if (ents.length === 0) break
+      for (const e of ents) if (e.name !== "." && e.name !== "..") names.push(e.name)
+    }
+    close(task, fd as number)
+    return { names: names.sort() }
+  }
+
+  const stat = (dirfd: number, p: string, flags: number): Result => {
+    const st = fstatat(task, dirfd, p, flags)
+    if (isErr(st)) return st
+    const type = TYPE[st.mode & S_IFMT] ?? "?"
+    const out: Record<string, unknown> = { type, mode: (st.mode & 0o7777).toString(8).padStart(4, "0") }
+    if (type === "f") out.size = st.size
+    if (type === "c" || type === "b") out.rdev = `${devMajor(st.rdev)}:${devMinor(st.rdev)}`
+    return out
+  }
+
+  const statfsCall = (dirfd: number, p: string): Result => {
+    if (p === "") {
+      const st = fstatfs(task, dirfd)
+      return isErr(st) ? st : statfsResult(st)
+    }
+    if (dirfd === AT_FDCWD || p.startsWith("/")) {
+      const st = statfs(task, p)
+      return isErr(st) ? st : statfsResult(st)
+    }
+    const fd = openat(task, dirfd, p, O_PATH, 0)
+    if (isErr(fd)) return fd
+    const st = fstatfs(task, fd as number)
+    close(task, fd as number)
+    return isErr(st) ? st : statfsResult(st)
+  }
+
+  const sameFile = (fd1: number, p1: string, fd2: number, p2: string): Result => {
+    const a = fstatat(task, fd1, p1, AT_EMPTY_PATH)
+    if (isErr(a)) return a
+    const b = fstatat(task, fd2, p2, AT_EMPTY_PATH)
+    if (isErr(b)) return b
+    return { same: a.dev === b.dev && a.ino === b.ino }
+  }
+
+  const calls: Readonly<Record<string, (a: ReadonlyArray<Decoded>) => Result>> = {
+    mount: (a) => {
+      const target = path(a[1])
+      return isErr(target) ? target : unit(doMount(task, opt(a[0]), target, opt(a[2]), num(a[3]), opt(a[4])))
+    },
+    umount2: (a) => {
+      const target = path(a[0])
+      return isErr(target) ? target : unit(ksysUmount(task, target, num(a[1])))
+    },
+    mkdirat: (a) => {
+      const p = path(a[1])
+      return isErr(p) ? p : unit(mkdirat(task, num(a[0]), p, num(a[2])))
+    },
+    openat: (a) => {
+      const p = path(a[1])
+      return isErr(p) ? p : openat(task, num(a[0]), p, num(a[2]), num(a[3]))
+    },
+    mknodat: (a) => {
+      const p = path(a[1])
+      const dev = Array.isArray(a[3]) ? mkdev(a[3][0] as number, a[3][1] as number) : num(a[3])
+      return isErr(p) ? p : unit(mknodat(task, num(a[0]), p, num(a[2]), dev))
+    },
+    unlinkat: (a) => {
+      const p = path(a[1])
+      return isErr(p) ? p : unit(unlinkat(task, num(a[0]), p, num(a[2])))
+    },
+    symlinkat: (a) => {
+      const target = path(a[0])
+      const link = path(a[2])
+      return isErr(target) ? target : isErr(link) ? link : unit(symlinkat(task, target, num(a[1]), link))
+    },
+    close: (a) => unit(close(task, num(a[0]))),
+    unshare: (a) => unit(unshare(num(a[0]))),
+    setns: (a) => unit(setns(num(a[0]), num(a[1]))),
+    fchdir: (a) => unit(fchdir(task, num(a[0]))),
+    chdir: (a) => {
+      const p = path(a[0])
+      return isErr(p) ? p : unit(chdir(task, p))
+    },
+    listdir: (a) => {
+      const p = path(a[1])
+      return isErr(p) ? p : listdir(num(a[0]), p)
+    },
+    stat: (a) => {
+      const p = path(a[1])
+      return isErr(p) ? p : stat(num(a[0]), p, num(a[2]))
+    },
+    statfs: (a) => {
+      const p = path(a[1])
+      return isErr(p) ? p : statfsCall(num(a[0]), p)
+    },
+    read: (a) => {
+      const buf = new Uint8Array(num(a[1]) || 4096)
+      const n = read(task, num(a[0]), buf)
+      return isErr(n) ? n : { data: new TextDecoder().decode(buf.subarray(0, n)) }
+    },
+    write: (a) => write(task, num(a[0]), new TextEncoder().encode((opt(a[1]) ?? "").repeat(num(a[2]) || 1))),
+    nsfd: (a) => (a[0] === "mnt" ? installNsFd(world.vfs, task.files, task.mntNs, task.cred) : sysError("ENOENT", "open", `no ${String(a[0])} namespaces on a VFS-only machine`)),
+    cloexec: (a) => {
+      const r = task.files.fcntl(num(a[0]), F_GETFD, 0)
+      return isErr(r) ? r : { cloexec: ((r as number) & FD_CLOEXEC) !== 0 }
+    },
+    same_file: (a) => {
+      const p1 = path(a[1])
+      const p2 = path(a[3])
+      return isErr(p1) ? p1 : isErr(p2) ? p2 : sameFile(num(a[0]), p1, num(a[2]), p2)
+    }
+  }
+
+  const proc: ScenarioProcess = {
+    call: (name, args) => {
+      const fn = calls[name]
+      return fn === undefined ? Effect.fail(sysError("ENOSYS", name)) : Effect.suspend(() => lift(fn(args)))
+    },
+    fork: (name) => Effect.fail(sysError("ENOSYS", name, "process steps need the scheduler")),
+    exit: () => Effect.die(sysError("ENOSYS", "exit", "process steps need the scheduler")),
+    mountinfo: () => Effect.sync(() => showMountinfo({ root: task.fs.root, ns: task.mntNs })),
+    readdir: (p) => {
+      const r = listdir(AT_FDCWD, p)
+      return isErr(r) ? Effect.fail(r) : Effect.succeed((r as { names: Array<string> }).names)
+    },
+    lstat: (p) =>
+      Effect.suspend(() => {
+        const st = fstatat(task, AT_FDCWD, p, AT_SYMLINK_NOFOLLOW)
+        if (isErr(st)) return Effect.fail(st)
+        const type = TYPE[st.mode & S_IFMT] ?? "f"
+        const target = type === "l" ? readlinkat(task, AT_FDCWD, p) : undefined
+        const entry: TreeEntry = {
+          type,
+          mode: st.mode,
+          size: st.size,
+          rdev: [devMajor(st.rdev), devMinor(st.rdev)],
+          ...(typeof target === "string" ? { target } : {})
+        }
+        return Effect.succeed(entry)
+      })
+  }
+  return proc
+}
