@@ -28,6 +28,7 @@ import {
 } from "@simkernel/abi"
 import {
   commitCreds,
+  type Cred,
   nsCapable,
   procGidMapWrite,
   procSetgroupsWrite,
@@ -62,6 +63,8 @@ import {
   statfs,
   symlinkat,
   unlinkat,
+  type Vfs,
+  type VfsTask,
   type VfsWorld,
   write
 } from "@simkernel/vfs"
@@ -110,14 +113,25 @@ const statfsResult = (st: Kstatfs): { fs: string; flags: Array<string> } => ({
   flags: ST_FLAGS.filter(([bit]) => (st.flags & bit) !== 0).map(([, name]) => name)
 })
 
+/** The VFS state one scenario process works on: its task view and the kernel's Vfs. */
+export interface VfsProcessState {
+  readonly vfs: Vfs
+  readonly task: VfsTask & { mntNs: MountNamespace; cred: Cred }
+}
+
+/** A scenario call: its decoded arguments in, its value or errno out. */
+export type CallTable = Readonly<Record<string, (a: ReadonlyArray<Decoded>) => Result>>
+
 /**
- * The scenario process of a VFS-only machine: the conformance start state
- * of @simkernel/vfs (createScenarioWorld) with the mount-namespace and file
- * calls of the scenario format. Process steps need the scheduler and are
- * refused with ENOSYS here, as an older kernel would refuse an unknown call.
+ * The mount-namespace and file calls of the scenario format, and the
+ * observation primitives, for one process's VFS state. Both machines (the
+ * VFS-only one and the one with processes) run their file calls here.
  */
-export const vfsScenarioProcess = (world: VfsWorld): ScenarioProcess => {
-  const task = world.task
+export const vfsCalls = (state: VfsProcessState): {
+  readonly calls: CallTable
+  readonly observe: Pick<ScenarioProcess, "mountinfo" | "readdir" | "lstat">
+} => {
+  const { vfs, task } = state
 
   const unshare = (flags: number): SysError | undefined => {
     if ((flags & ~(CLONE_NEWNS | CLONE_NEWUSER)) !== 0) return sysError("EINVAL", "unshare", "only CLONE_NEWNS and CLONE_NEWUSER here")
@@ -268,7 +282,7 @@ export const vfsScenarioProcess = (world: VfsWorld): ScenarioProcess => {
       return isErr(n) ? n : { data: new TextDecoder().decode(buf.subarray(0, n)) }
     },
     write: (a) => write(task, num(a[0]), new TextEncoder().encode((opt(a[1]) ?? "").repeat(num(a[2]) || 1))),
-    nsfd: (a) => (a[0] === "mnt" ? installNsFd(world.vfs, task.files, task.mntNs, task.cred) : sysError("ENOENT", "open", `no ${String(a[0])} namespaces on a VFS-only machine`)),
+    nsfd: (a) => (a[0] === "mnt" ? installNsFd(vfs, task.files, task.mntNs, task.cred) : sysError("ENOENT", "open", `no ${String(a[0])} namespaces on a VFS-only machine`)),
     cloexec: (a) => {
       const r = task.files.fcntl(num(a[0]), F_GETFD, 0)
       return isErr(r) ? r : { cloexec: ((r as number) & FD_CLOEXEC) !== 0 }
@@ -280,13 +294,7 @@ export const vfsScenarioProcess = (world: VfsWorld): ScenarioProcess => {
     }
   }
 
-  const proc: ScenarioProcess = {
-    call: (name, args) => {
-      const fn = calls[name]
-      return fn === undefined ? Effect.fail(sysError("ENOSYS", name)) : Effect.suspend(() => lift(fn(args)))
-    },
-    fork: (name) => Effect.fail(sysError("ENOSYS", name, "process steps need the scheduler")),
-    exit: () => Effect.die(sysError("ENOSYS", "exit", "process steps need the scheduler")),
+  const observe: Pick<ScenarioProcess, "mountinfo" | "readdir" | "lstat"> = {
     mountinfo: () => Effect.sync(() => showMountinfo({ root: task.fs.root, ns: task.mntNs })),
     readdir: (p) => {
       const r = listdir(AT_FDCWD, p)
@@ -308,5 +316,27 @@ export const vfsScenarioProcess = (world: VfsWorld): ScenarioProcess => {
         return Effect.succeed(entry)
       })
   }
-  return proc
+  return { calls, observe }
+}
+
+/** Run a call of `calls`, ENOSYS when the machine has none by that name. */
+export const callFrom = (calls: CallTable, name: string, args: ReadonlyArray<Decoded>): Effect.Effect<unknown, SysError> => {
+  const fn = calls[name]
+  return fn === undefined ? Effect.fail(sysError("ENOSYS", name)) : Effect.suspend(() => lift(fn(args)))
+}
+
+/**
+ * The scenario process of a VFS-only machine: the conformance start state
+ * of @simkernel/vfs (createScenarioWorld) with the mount-namespace and file
+ * calls of the scenario format. Process steps need the scheduler and are
+ * refused with ENOSYS here, as an older kernel would refuse an unknown call.
+ */
+export const vfsScenarioProcess = (world: VfsWorld): ScenarioProcess => {
+  const { calls, observe } = vfsCalls({ vfs: world.vfs, task: world.task })
+  return {
+    call: (name, args) => callFrom(calls, name, args),
+    fork: (name) => Effect.fail(sysError("ENOSYS", name, "process steps need the scheduler")),
+    exit: () => Effect.die(sysError("ENOSYS", "exit", "process steps need the scheduler")),
+    ...observe
+  }
 }
