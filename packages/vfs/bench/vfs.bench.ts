@@ -1,12 +1,28 @@
 import { defineBench } from "@simkernel/bench"
-import { AT_FDCWD, AT_REMOVEDIR, MS_BIND, O_CREAT, O_RDONLY, O_WRONLY, S_IFREG } from "@simkernel/abi"
+import {
+  AT_FDCWD,
+  AT_REMOVEDIR,
+  FSCONFIG_CMD_CREATE,
+  MOVE_MOUNT_F_EMPTY_PATH,
+  MS_BIND,
+  O_CREAT,
+  O_RDONLY,
+  O_WRONLY,
+  OPEN_TREE_CLONE,
+  S_IFREG
+} from "@simkernel/abi"
 import {
   close,
   copyMntNs,
   createScenarioWorld,
   doMount,
+  fsconfig,
+  fsmount,
+  fsopen,
   fstatat,
   ksysUmount,
+  moveMount,
+  openTree,
   mkdirat,
   mknodat,
   openat,
@@ -49,7 +65,7 @@ static void done(double ns) {
 #define MEASURE(N, BODY) do { double best = 1e30; for (int r = 0; r < 5; r++) { double t0 = now(); for (long i = 0; i < (N); i++) { BODY; } double ns = (now() - t0) / (N); if (ns < best) best = ns; } done(best); } while (0)
 `
 
-const native = (body: string): string => `${PRELUDE}\nint main(void) {\n  scratch();\n${body}\n  return 0;\n}\n`
+const native = (body: string, extra = ""): string => `${PRELUDE}${extra}\nint main(void) {\n  scratch();\n${body}\n  return 0;\n}\n`
 
 /** A world with `/a/b/c/d/e` and a file `f`, cwd "/". */
 const fileWorld = (): VfsWorld => {
@@ -114,6 +130,30 @@ export default defineBench("vfs", (b) => {
     needsRoot: true,
     source: native(`  mkdir("src", 0755); mkdir("dst", 0755);\n  MEASURE(20000, { if (mount("src", "dst", NULL, MS_BIND, NULL) != 0) { perror("mount"); exit(1); } umount2("dst", 0); });`)
   })
+  // The fd-based mount API by raw syscall numbers (x86_64), so no libc wrappers are needed.
+  const MOUNT_API = `#include <sys/syscall.h>
+#define NR_open_tree 428
+#define NR_move_mount 429
+#define NR_fsopen 430
+#define NR_fsconfig 431
+#define NR_fsmount 432
+`
+  b.native({
+    name: "linux fsopen+fsconfig+fsmount+move_mount+umount2",
+    needsRoot: true,
+    source: native(
+      `  mkdir("t", 0755);\n  MEASURE(20000, { int fs = syscall(NR_fsopen, "tmpfs", 0); if (fs < 0) { perror("fsopen"); exit(1); } if (syscall(NR_fsconfig, fs, 6, NULL, NULL, 0) != 0) { perror("fsconfig"); exit(1); } int m = syscall(NR_fsmount, fs, 0, 0); if (m < 0) { perror("fsmount"); exit(1); } if (syscall(NR_move_mount, m, "", AT_FDCWD, "t", 4) != 0) { perror("move_mount"); exit(1); } close(m); close(fs); if (umount2("t", 0) != 0) { perror("umount2"); exit(1); } });`,
+      MOUNT_API
+    )
+  })
+  b.native({
+    name: "linux open_tree(OPEN_TREE_CLONE)+move_mount+umount2",
+    needsRoot: true,
+    source: native(
+      `  mkdir("src", 0755); mkdir("dst", 0755);\n  MEASURE(20000, { int m = syscall(NR_open_tree, AT_FDCWD, "src", 1); if (m < 0) { perror("open_tree"); exit(1); } if (syscall(NR_move_mount, m, "", AT_FDCWD, "dst", 4) != 0) { perror("move_mount"); exit(1); } close(m); if (umount2("dst", 0) != 0) { perror("umount2"); exit(1); } });`,
+      MOUNT_API
+    )
+  })
   b.native({
     name: "linux unshare(CLONE_NEWNS) with 1000 mounts",
     needsRoot: true,
@@ -173,6 +213,34 @@ export default defineBench("vfs", (b) => {
         }
       },
       { vs: "linux bind mount+umount", targetRatio: 1.0 }
+    )
+    mkdirat(t, AT_FDCWD, "/t", 0o755)
+    b.bench(
+      "fsopen+fsconfig+fsmount+move_mount+umount2",
+      (n) => {
+        for (let i = 0; i < n; i++) {
+          const fs = fsopen(t, "tmpfs", 0) as number
+          fsconfig(t, fs, FSCONFIG_CMD_CREATE, null, null, 0)
+          const m = fsmount(t, fs, 0, 0) as number
+          moveMount(t, m, "", AT_FDCWD, "/t", MOVE_MOUNT_F_EMPTY_PATH)
+          close(t, m)
+          close(t, fs)
+          ksysUmount(t, "/t", 0)
+        }
+      },
+      { vs: "linux fsopen+fsconfig+fsmount+move_mount+umount2", targetRatio: 0.1 }
+    )
+    b.bench(
+      "open_tree(OPEN_TREE_CLONE)+move_mount+umount2",
+      (n) => {
+        for (let i = 0; i < n; i++) {
+          const m = openTree(t, AT_FDCWD, "/src", OPEN_TREE_CLONE) as number
+          moveMount(t, m, "", AT_FDCWD, "/dst", MOVE_MOUNT_F_EMPTY_PATH)
+          close(t, m)
+          ksysUmount(t, "/dst", 0)
+        }
+      },
+      { vs: "linux open_tree(OPEN_TREE_CLONE)+move_mount+umount2", targetRatio: 0.1 }
     )
   }
 

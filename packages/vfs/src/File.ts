@@ -25,6 +25,8 @@ export interface FileOperations {
    * the dirfd) so that the file can refuse them. The Path is borrowed.
    */
   readonly dirfdRoot?: (file: File, absolute: boolean) => Path | SysError
+  /** read(2) for a file that is not a tmpfs file or device (an fs context's message log). */
+  readonly read?: (file: File, buf: Uint8Array) => number | SysError
   /** Called once when the last reference to the file goes. */
   readonly release?: (file: File) => void
 }

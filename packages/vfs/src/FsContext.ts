@@ -1,5 +1,6 @@
 import { sysError, type SysError } from "@simkernel/abi"
 import type { Cred, UserNamespace } from "@simkernel/cred"
+import type { IpcNamespace } from "@simkernel/nsproxy"
 import { Refcounted } from "@simkernel/kref"
 import { SB_DIRSYNC, SB_LAZYTIME, SB_MANDLOCK, SB_RDONLY, SB_SYNCHRONOUS } from "./constants.js"
 import type { Dentry } from "./Dentry.js"
@@ -15,6 +16,9 @@ export type FsParameter =
   | { readonly key: string; readonly type: "path"; readonly string: string; readonly dirfd: number }
   | { readonly key: string; readonly type: "path_empty"; readonly string: string; readonly dirfd: number }
   | { readonly key: string; readonly type: "fd"; readonly fd: number }
+
+/** The fs_context log holds this many messages; older ones are dropped (struct fc_log). */
+export const FC_LOG_SIZE = 8
 
 /** enum fs_context_purpose. */
 export type FsContextPurpose = "mount" | "submount" | "reconfigure"
@@ -45,9 +49,14 @@ export type FsContextPhase =
 export class FsContext extends Refcounted {
   readonly kind = "FsContext"
   readonly fsType: FsType
-  readonly purpose: FsContextPurpose
+  purpose: FsContextPurpose
   readonly cred: Cred
-  readonly userNs: UserNamespace
+  /** fc->user_ns: who will own the superblock (a type may change it in initFsContext, see setUserNs). */
+  userNs: UserNamespace
+  /** The creator's IPC namespace (mqueue keys its superblock on it). */
+  readonly ipcNs: IpcNamespace | undefined
+  /** FSCONFIG_CMD_CREATE_EXCL: refuse to reuse an existing superblock. */
+  exclusive = false
   source: string | undefined = undefined
   sbFlags: number
   sbFlagsMask: number
@@ -58,7 +67,7 @@ export class FsContext extends Refcounted {
   /** mount(2)'s old API (MS_REMOUNT data) as opposed to fsconfig. */
   oldapi = false
   phase: FsContextPhase
-  /** Messages for the context's fd: "e tmpfs: Bad value for 'size'". */
+  /** Messages for the context's fd, oldest first, at most FC_LOG_SIZE: "e tmpfs: Bad value for 'size'". */
   readonly log: Array<string> = []
 
   constructor(
@@ -68,13 +77,15 @@ export class FsContext extends Refcounted {
     cred: Cred,
     userNs: UserNamespace,
     sbFlags: number,
-    sbFlagsMask: number
+    sbFlagsMask: number,
+    ipcNs?: IpcNamespace
   ) {
     super(vfs.registry, `${fsType.name} fs_context`)
     this.fsType = fsType
     this.purpose = purpose
     this.cred = this.hold(cred.get())
-    this.userNs = this.hold(userNs.get())
+    this.userNs = userNs.get()
+    this.ipcNs = ipcNs === undefined ? undefined : this.hold(ipcNs.get())
     this.sbFlags = sbFlags
     this.sbFlagsMask = sbFlagsMask
     this.phase = purpose === "reconfigure" ? "reconf-params" : "create-params"
@@ -85,10 +96,34 @@ export class FsContext extends Refcounted {
     return this.sb?.root
   }
 
-  /** errorf()/invalf(): log "e <fs>: <text>" and return EINVAL (or `errno`). */
+  /** logfc(): queue a message for the context's fd, dropping the oldest beyond FC_LOG_SIZE. */
+  logMessage(message: string): void {
+    if (this.log.length >= FC_LOG_SIZE) this.log.shift()
+    this.log.push(message)
+  }
+
+  /** errorfc()/invalfc(): log "e <fs>: <text>" and return EINVAL (or `errno`). */
   invalf(text: string, errno: "EINVAL" | "ENOSPC" | "EPERM" | "EBUSY" = "EINVAL"): SysError {
-    this.log.push(`e ${this.fsType.name}: ${text}`)
+    this.logMessage(`e ${this.fsType.name}: ${text}`)
     return sysError(errno, undefined, text)
+  }
+
+  /** invalf() without the type's prefix (the VFS's own messages): "e Multiple sources". */
+  invalfVfs(text: string): SysError {
+    this.logMessage(`e ${text}`)
+    return sysError("EINVAL", undefined, text)
+  }
+
+  /** warnfc(): log "w <fs>: <text>". */
+  warnf(text: string): void {
+    this.logMessage(`w ${this.fsType.name}: ${text}`)
+  }
+
+  /** Replace fc->user_ns (mqueue uses its IPC namespace's owner). */
+  setUserNs(userNs: UserNamespace): void {
+    const old = this.userNs
+    this.userNs = userNs.get()
+    old.put()
   }
 
   /** Take a reference on `sb` as this context's superblock. */
@@ -100,6 +135,7 @@ export class FsContext extends Refcounted {
   protected override destroy(): void {
     this.sb?.put()
     this.sb = undefined
+    this.userNs.put()
   }
 }
 
@@ -140,8 +176,8 @@ const parseSbFlag = (fc: FsContext, key: string): boolean => {
 /** vfs_parse_fs_param_source(): "source" must be a string and can be given once. */
 export const vfsParseFsParamSource = (fc: FsContext, param: FsParameter): SysError | undefined | typeof ENOPARAM => {
   if (param.key !== "source") return ENOPARAM
-  if (param.type !== "string") return fc.invalf("Non-string source")
-  if (fc.source !== undefined) return fc.invalf("Multiple sources")
+  if (param.type !== "string") return fc.invalfVfs("Non-string source")
+  if (fc.source !== undefined) return fc.invalfVfs("Multiple sources")
   fc.source = param.string
   return undefined
 }
@@ -152,7 +188,6 @@ export const vfsParseFsParamSource = (fc: FsContext, param: FsParameter): SysErr
  * parameter".
  */
 export const vfsParseFsParam = (fc: FsContext, param: FsParameter): SysError | undefined => {
-  if (param.key === "") return sysError("EINVAL", undefined, "empty parameter name")
   if (parseSbFlag(fc, param.key)) return undefined
   const r = fc.fsType.parseParam(fc, param)
   if (r !== ENOPARAM) return r

@@ -30,6 +30,8 @@ export class MountNamespace extends NsCommon {
   readonly anon: boolean
   /** Changes to the tree, for poll on /proc/PID/mounts (ns->event). */
   event = 0
+  /** An anonymous namespace: the seq of the namespace its tree came from (seq_origin); 0 for fsmount. */
+  seqOrigin = 0
 
   constructor(vfs: Vfs, owner: UserNamespace, inum: number, anon: boolean) {
     super({ ownerNs: owner, inum, registry: vfs.registry, origin: "mount namespace" })
@@ -61,6 +63,8 @@ export class MountNamespace extends NsCommon {
 export const allocMntNs = (vfs: Vfs, owner: UserNamespace, init: boolean, anon = false): MountNamespace | SysError => {
   let inum: number
   if (init) inum = nsInitInum("mnt")
+  // An anonymous namespace is never seen through nsfs: no inode number (alloc_mnt_ns(anon)).
+  else if (anon) inum = 0
   else {
     const n = owner.inums.alloc()
     if (n === undefined) return sysError("ENOSPC", "unshare", "no nsfs inode number left")

@@ -3,8 +3,14 @@ import type { FsType } from "./FsType.js"
 import type { Mount } from "./Mount.js"
 import { SYSCTL_MOUNT_MAX } from "./constants.js"
 import { Ida } from "./Ida.js"
+import { mqueueType } from "./mqueue.js"
 import { ramfsType } from "./ramfs.js"
 import { shmemType } from "./shmem.js"
+import type { SysError } from "@simkernel/abi"
+import type { FsContext } from "./FsContext.js"
+import type { Path } from "./Path.js"
+import type { Superblock } from "./Superblock.js"
+import type { VfsTask } from "./Task.js"
 
 /** The wall clock inode timestamps come from; a simulated one by default, so tests are deterministic. */
 export interface VfsClock {
@@ -21,6 +27,19 @@ export class SimClock implements VfsClock {
     this.sec += Math.floor(total / 1e9)
     this.nsec = total % 1e9
   }
+}
+
+/**
+ * The mount API's calls that mainline lacks, which the container package
+ * plugs in (the seed's patches 07 and 09). Unset, the kernel answers as
+ * mainline does: FSCONFIG_SET_CONTAINER is an unknown command
+ * (EOPNOTSUPP), MOVE_MOUNT_T_CONTAINER_ROOT an unknown flag (EINVAL).
+ */
+export interface MountApiHooks {
+  /** fsconfig(fd, FSCONFIG_SET_CONTAINER, NULL, NULL, cfd) on a context still taking parameters. */
+  readonly fsconfigSetContainer: (task: VfsTask, fc: FsContext, cfd: number) => SysError | undefined
+  /** move_mount(from..., cfd, toPath, flags | MOVE_MOUNT_T_CONTAINER_ROOT), `from` already resolved. */
+  readonly moveMountContainerRoot: (task: VfsTask, from: Path, cfd: number, toPath: string | null, flags: number) => SysError | undefined
 }
 
 export interface VfsOptions {
@@ -48,7 +67,11 @@ export class Vfs {
   /** unnamed_dev_ida: minors of major 0 from 1 (get_anon_bdev). */
   readonly anonDevs = new Ida(1, (1 << 20) - 1)
   private readonly fsTypes = new Map<string, FsType>()
-  /** Kernel-internal mounts (nsfs), each holding one reference until shutdown(). */
+  /** The container package's part in the mount API, if loaded. */
+  mountApiHooks: MountApiHooks | undefined = undefined
+  /** The mqueue superblock of tasks that carry no IPC namespace (one implicit namespace), held until shutdown(). */
+  mqueueSb: Superblock | undefined = undefined
+  /** Kernel-internal mounts (nsfs, anon_inodefs), each holding one reference until shutdown(). */
   readonly internalMounts = new Map<string, Mount>()
   /** The fs.mount-max sysctl: mounts one namespace may hold (ENOSPC beyond). */
   mountMax = SYSCTL_MOUNT_MAX
@@ -64,9 +87,13 @@ export class Vfs {
     this.totalRam = options.totalRam ?? 8 * 1024 * 1024 * 1024
     this.registerFilesystem(shmemType)
     this.registerFilesystem(ramfsType)
+    this.registerFilesystem(mqueueType)
   }
 
-  /** register_filesystem(): EBUSY-free here; a second type of the same name replaces nothing and returns false. */
+  /**
+   * register_filesystem(): how later packages add types (proc, a disk-backed
+   * "ext4"); a second type of the same name replaces nothing and returns false.
+   */
   registerFilesystem(type: FsType): boolean {
     if (this.fsTypes.has(type.name)) return false
     this.fsTypes.set(type.name, type)
@@ -87,6 +114,8 @@ export class Vfs {
 
   /** Drop the kernel-internal mounts (kern_unmount()): the last step of a kernel's teardown. */
   shutdown(): void {
+    this.mqueueSb?.put()
+    this.mqueueSb = undefined
     for (const m of this.internalMounts.values()) m.put()
     this.internalMounts.clear()
   }

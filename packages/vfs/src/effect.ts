@@ -1,5 +1,7 @@
 import { isSysError, type SysError } from "@simkernel/abi"
 import { Effect } from "effect"
+import { fsconfig, fsopen, fspick } from "./fsopen.js"
+import { fsmount, mountSetattr, moveMount, openTree, openTreeAttr } from "./mountApi.js"
 import { linkat, mkdirat, mknodat, readlinkat, renameat2, symlinkat, unlinkat } from "./nameiOps.js"
 import { doMount, ksysUmount, pivotRoot } from "./namespace.js"
 import { chdir, chroot, close, fchdir, fchmodat, fchownat, ftruncate, openat, openat2 } from "./open.js"
@@ -56,5 +58,13 @@ export const VfsEffect = {
   chroot: lift(chroot),
   mount: lift(doMount),
   umount2: lift(ksysUmount),
-  pivotRoot: lift(pivotRoot)
+  pivotRoot: lift(pivotRoot),
+  fsopen: lift(fsopen),
+  fsconfig: lift(fsconfig),
+  fsmount: lift(fsmount),
+  fspick: lift(fspick),
+  moveMount: lift(moveMount),
+  openTree: lift(openTree),
+  openTreeAttr: lift(openTreeAttr),
+  mountSetattr: lift(mountSetattr)
 }

@@ -339,7 +339,7 @@ const graftTree = (task: VfsTask, mnt: Mount, where: Path): SysError | undefined
 }
 
 /** has_locked_children(): a locked mount below `dentry` in `mnt`. */
-const hasLockedChildren = (mnt: Mount, dentry: Dentry): boolean => {
+export const hasLockedChildren = (mnt: Mount, dentry: Dentry): boolean => {
   if (mnt.children === undefined) return false
   for (const c of mnt.children.values()) if (c.locked && c.mountpoint!.isSubdir(dentry)) return true
   return false
@@ -494,17 +494,37 @@ const treeContainsUnbindable = (mnt: Mount): boolean => {
 }
 
 /**
- * do_move_mount(): move the mount whose root `oldPath` is onto `newPath`.
- * EINVAL unless the source is a mount root, attached in the caller's
- * namespace, not locked, under a parent that is not shared (or the root of
- * a detached tree), the types match, and no unbindable mount would go under
- * a shared one; ELOOP to move a mount into its own subtree or onto itself.
+ * can_move_mount_beneath(): `to` (the top mount on the target) must be an
+ * attached mount root with a parent, not locked, not the caller's root nor
+ * on the namespace's root mount, and `from` must not be overmounted nor
+ * lie above `to`.
  */
-export const doMoveMount = (task: VfsTask, oldPath: Path, newPath: Path): SysError | undefined => {
+const canMoveMountBeneath = (task: VfsTask, from: Path, mntTo: Mount, toDentry: Dentry): SysError | undefined => {
+  const parentTo = mntTo.parent
+  if (parentTo === undefined) return sysError("EINVAL", "move_mount", "the target has no parent")
+  if (toDentry !== mntTo.root) return sysError("EINVAL", "move_mount", "the target is not a mount root")
+  if (mntTo.locked) return sysError("EINVAL", "move_mount")
+  if (from.mnt.lookupChild(from.dentry) !== undefined) return sysError("EINVAL", "move_mount", "the source is overmounted")
+  if (mntTo === task.fs.root.mnt || parentTo === task.mntNs.root) return sysError("EINVAL", "move_mount", "beneath the root")
+  for (let q: Mount | undefined = from.mnt; q?.parent !== undefined; q = q.parent) if (q === mntTo) return sysError("EINVAL", "move_mount")
+  return undefined
+}
+
+/**
+ * do_move_mount(): move the mount whose root `oldPath` is onto `newPath`
+ * (with `beneath`, MOVE_MOUNT_BENEATH: between the top mount on `newPath`
+ * and what it sits on). EINVAL unless the source is a mount root, attached
+ * in the caller's namespace, not locked, under a parent that is not shared
+ * (or the root of a detached tree going to the caller's namespace or
+ * another detached tree), the types match, and no unbindable mount would
+ * go under a shared one; ELOOP to move a mount into its own subtree or onto
+ * itself. A detached tree's anonymous namespace is freed once attached.
+ */
+export const doMoveMount = (task: VfsTask, oldPath: Path, newPath: Path, beneath = false): SysError | undefined => {
   const where = lockMount(newPath)
   if ("errno" in where) return where
   const old = oldPath.mnt
-  const p = where.mnt
+  let p = where.mnt
   const parent = old.parent
   const attached = parent !== undefined
   if (old.ns === undefined) return sysError("EINVAL", "mount")
@@ -518,9 +538,26 @@ export const doMoveMount = (task: VfsTask, oldPath: Path, newPath: Path): SysErr
   }
   if (old.root !== oldPath.dentry) return sysError("EINVAL", "mount", "not a mount root")
   if (where.dentry.inode.isDir !== oldPath.dentry.inode.isDir) return sysError("EINVAL", "mount")
+  let mp = where.dentry
+  const top = p
+  if (beneath) {
+    const err = canMoveMountBeneath(task, oldPath, top, where.dentry)
+    if (err !== undefined) return err
+    mp = top.mountpoint!
+    p = top.parent!
+  }
   if (p.isShared && treeContainsUnbindable(old)) return sysError("EINVAL", "mount")
   for (let q: Mount | undefined = p; q?.parent !== undefined; q = q.parent) if (q === old) return sysError("ELOOP", "mount")
-  return attachRecursiveMnt(task, old, p, where.dentry, attached)
+  const from = old.ns
+  const deferred: Array<Mount> = []
+  // MOVE_MOUNT_BENEATH: the source takes the top mount's place, and the top mount goes on the source's root.
+  if (beneath) detachMnt(top, deferred)
+  const err = attachRecursiveMnt(task, old, p, mp, attached)
+  if (beneath) attachMnt(top, err === undefined ? old : p, err === undefined ? old.root : mp)
+  releaseDeferred(deferred)
+  // The detached tree's anonymous namespace is empty now: free it (free_mnt_ns()).
+  if (err === undefined && from.anon && from.root === undefined) from.put()
+  return err
 }
 
 /**
@@ -543,7 +580,7 @@ const doNewMount = (
   const vfs = path.mnt.vfs
   const type = vfs.getFsType(fstype)
   if (type === undefined) return sysError("ENODEV", "mount", `unknown filesystem type '${fstype}'`)
-  const fc = new FsContext(vfs, type, "mount", task.cred, task.cred.userNs, sbFlags, 0)
+  const fc = new FsContext(vfs, type, "mount", task.cred, task.cred.userNs, sbFlags, 0, task.ipcNs)
   try {
     let err = source === null ? undefined : vfsParseFsString(fc, "source", source)
     if (err === undefined) err = parseMonolithicMountData(fc, data ?? undefined)

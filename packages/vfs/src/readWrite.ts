@@ -25,9 +25,9 @@ const fdgetWrite = (task: VfsTask, fd: number, syscall: string): File | SysError
 /** Read from a regular file at `pos`: holes read as zeros. */
 const fileRead = (file: File, buf: Uint8Array, pos: number): number | SysError => {
   const inode = file.inode
-  if (inode.isDir) return sysError("EISDIR", "read")
   const fop = file.fop
-  if (isCharDeviceOps(fop)) return fop.read(file, buf)
+  if (fop?.read !== undefined) return fop.read(file, buf)
+  if (inode.isDir) return sysError("EISDIR", "read")
   if (!inode.isReg) return sysError("EINVAL", "read")
   if (pos >= inode.size) return 0
   const n = Math.min(buf.length, inode.size - pos)

@@ -43,6 +43,10 @@ const SEEN_BLOCKS = 1
 const SEEN_INODES = 2
 const SEEN_INUMS = 4
 const SEEN_NOSWAP = 8
+const SEEN_HUGE = 16
+
+/** The huge= values (shmem_param_enums_huge), SHMEM_HUGE_NEVER first. */
+const HUGE_VALUES: ReadonlyArray<string> = ["never", "always", "within_size", "advise"]
 
 /** struct shmem_options: what a tmpfs context has parsed. */
 interface ShmemOptions {
@@ -53,6 +57,7 @@ interface ShmemOptions {
   gid: number
   fullInums: boolean
   noswap: boolean
+  huge: string
   seen: number
 }
 
@@ -63,6 +68,7 @@ export interface ShmemSbInfo {
   gid: number
   fullInums: boolean
   noswap: boolean
+  huge: string
 }
 
 const defaultMaxBlocks = (fc: { vfs: { totalRam: number } }): number => Math.floor(fc.vfs.totalRam / PAGE_SIZE / 2)
@@ -140,6 +146,12 @@ const shmemParseParam = (fc: FsContext, param: FsParameter): ParseResult => {
       ctx.seen |= SEEN_INUMS
       return undefined
     }
+    case "huge": {
+      if (param.type !== "string" || !HUGE_VALUES.includes(param.string)) return badValue(fc, param.key)
+      ctx.huge = param.string
+      ctx.seen |= SEEN_HUGE
+      return undefined
+    }
     case "noswap": {
       const err = flagParam(fc, param)
       if (err !== undefined) return err
@@ -163,7 +175,7 @@ const shmemGetTree = (fc: FsContext): SysError | undefined => {
   const ctx = fc.fsPrivate as ShmemOptions
   const sb = sgetAnon(fc.vfs, shmemType, fc.userNs, fc.sbFlags)
   if ("errno" in sb) return sb
-  const info: ShmemSbInfo = { mode: ctx.mode, uid: ctx.uid, gid: ctx.gid, fullInums: ctx.fullInums, noswap: ctx.noswap }
+  const info: ShmemSbInfo = { mode: ctx.mode, uid: ctx.uid, gid: ctx.gid, fullInums: ctx.fullInums, noswap: ctx.noswap, huge: ctx.huge }
   sb.fsInfo = info
   sb.maxBlocks = ctx.seen & SEEN_BLOCKS ? ctx.blocks : defaultMaxBlocks(fc)
   sb.maxInodes = ctx.seen & SEEN_INODES ? ctx.inodes : defaultMaxBlocks(fc)
@@ -195,6 +207,7 @@ const shmemReconfigure = (fc: FsContext, sb: Superblock): SysError | undefined =
   if (!(ctx.seen & SEEN_NOSWAP) && !ctx.noswap && info.noswap)
     return fc.invalf("Cannot enable swap on remount if it was disabled on first mount")
   if (ctx.seen & SEEN_INUMS) info.fullInums = ctx.fullInums
+  if (ctx.seen & SEEN_HUGE) info.huge = ctx.huge
   if (ctx.seen & SEEN_BLOCKS) sb.maxBlocks = ctx.blocks
   if (ctx.seen & SEEN_INODES) sb.maxInodes = ctx.inodes
   return undefined
@@ -212,6 +225,7 @@ const shmemShowOptions = (sb: Superblock): string => {
   if (info.uid !== 0) out += `,uid=${fromKuidMunged(init, info.uid)}`
   if (info.gid !== 0) out += `,gid=${fromKgidMunged(init, info.gid)}`
   if (info.fullInums) out += ",inode64"
+  if (info.huge !== "never") out += `,huge=${info.huge}`
   if (info.noswap) out += ",noswap"
   return out
 }
@@ -247,6 +261,7 @@ export const shmemType: FsType = {
       gid: fc.cred.fsgid,
       fullInums: false,
       noswap: false,
+      huge: "never",
       seen: 0
     }
     fc.fsPrivate = opts

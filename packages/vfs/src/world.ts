@@ -1,6 +1,7 @@
 import { Oops, sysError, type SysError } from "@simkernel/abi"
 import { createInitCred, createInitUserNs, type Cred, type UserNamespace } from "@simkernel/cred"
 import { LiveObjects } from "@simkernel/kref"
+import { IpcNamespace } from "@simkernel/nsproxy"
 import { MNT_RELATIME } from "./constants.js"
 import { FdTable } from "./FdTable.js"
 import { FsContext, parseMonolithicMountData, vfsGetTree } from "./FsContext.js"
@@ -48,7 +49,7 @@ export interface VfsWorld {
   readonly vfs: Vfs
   readonly clock: VfsClock
   readonly userNs: UserNamespace
-  readonly task: VfsTask & { mntNs: MountNamespace; cred: Cred }
+  readonly task: VfsTask & { mntNs: MountNamespace; cred: Cred; ipcNs: IpcNamespace }
   /** The root the scenario sees ("/"). */
   readonly root: Path
   /** Close every fd, drop the task's fs_struct, namespaces and credentials, and the kernel's internal mounts. */
@@ -64,7 +65,8 @@ export interface ScenarioWorldOptions {
  * The world a conformance scenario starts in (FORMAT.md): a fresh tmpfs
  * mounted over the namespace's rootfs, seen as `/` (`/ / rw,relatime -
  * tmpfs none rw,mode=755`, private), cwd `/`, umask 022, uid 0 with every
- * capability in the initial user namespace, no open files.
+ * capability in the initial user namespace, an IPC namespace of its own
+ * (so mqueue has a fresh superblock), no open files.
  */
 export const createScenarioWorld = (options: ScenarioWorldOptions = {}): VfsWorld => {
   const registry = options.registry ?? new LiveObjects()
@@ -81,7 +83,7 @@ export const createScenarioWorld = (options: ScenarioWorldOptions = {}): VfsWorl
   const root: Path = { mnt: tmp, dentry: tmp.root }
   const fs = new FsStruct(vfs, root, root, 0o022)
   const files = new FdTable(registry)
-  const task = { cred, fs, files, mntNs: ns, nofile: 1024 }
+  const task = { cred, fs, files, mntNs: ns, ipcNs: IpcNamespace.createInit(userNs), nofile: 1024 }
   return {
     registry,
     vfs,
@@ -93,6 +95,7 @@ export const createScenarioWorld = (options: ScenarioWorldOptions = {}): VfsWorl
       task.files.put()
       task.fs.put()
       task.mntNs.put()
+      task.ipcNs.put()
       task.cred.put()
       userNs.put()
       vfs.shutdown()

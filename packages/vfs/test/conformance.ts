@@ -1,8 +1,10 @@
 /**
  * A small runner for the conformance scenario format (FORMAT.md), enough
- * for the calls this package implements: it replays a scenario's steps on
- * a fresh createScenarioWorld() and produces results in expected.json's
- * shape, plus the normalised mount table and the tree listing.
+ * for the calls this package implements (mount(2), the fd-based mount API,
+ * the *at() calls, unshare/setns of mount and IPC namespaces, and the
+ * observation calls): it replays a scenario's steps on a fresh
+ * createScenarioWorld() and produces results in expected.json's shape,
+ * plus the normalised mount table and the tree listing.
  */
 import { readFileSync } from "node:fs"
 import {
@@ -10,11 +12,13 @@ import {
   AT_FDCWD,
   AT_SYMLINK_NOFOLLOW,
   CAP_SYS_ADMIN,
+  CLONE_NEWIPC,
   CLONE_NEWNS,
   CLONE_NEWUSER,
   F_GETFD,
   FD_CLOEXEC,
   isSysError,
+  MQUEUE_MAGIC,
   O_DIRECTORY,
   O_PATH,
   O_RDONLY,
@@ -46,6 +50,10 @@ import {
   fchdir,
   fstatat,
   fstatfs,
+  fsconfig,
+  fsmount,
+  fsopen,
+  fspick,
   getdents64,
   installNsFd,
   ksysUmount,
@@ -55,8 +63,13 @@ import {
   MountNamespace,
   mntnsInstallCheck,
   mntNsRootPath,
+  type MountAttr,
+  mountSetattr,
+  moveMount,
   nsFromFile,
   openat,
+  openTree,
+  openTreeAttr,
   read,
   readlinkat,
   showMountinfo,
@@ -67,6 +80,7 @@ import {
   write
 } from "@simkernel/vfs"
 import { assertNoLeaks } from "@simkernel/kref"
+import { IpcNamespace } from "@simkernel/nsproxy"
 import { Effect } from "effect"
 
 export interface Step {
@@ -98,11 +112,29 @@ export interface ScenarioResult {
   tree: Record<string, string>
 }
 
-const CONFORMANCE = "/work/shared/conformance"
 const FIXTURES = new URL("./fixtures/", import.meta.url).pathname
-export const loadScenarios = (file = `${CONFORMANCE}/scenarios.json`): ReadonlyArray<Scenario> =>
+/** The project's corpus (conformance/ at the repository root). */
+const CORPUS = new URL("../../../conformance/", import.meta.url).pathname
+export const SHARED_SCENARIOS = `${CORPUS}shared/scenarios.json`
+export const SHARED_EXPECTED = `${CORPUS}shared/expected.json`
+export const CORPUS_VFS_SCENARIOS = `${CORPUS}vfs/scenarios.json`
+export const CORPUS_VFS_EXPECTED = `${CORPUS}vfs/expected.json`
+export const BLOCKLIST = `${CORPUS}blocklist`
+
+/** The blocklist: scenario name to reason ("NAME  reason" lines, '#' comments). */
+export const loadBlocklist = (file = BLOCKLIST): Map<string, string> => {
+  const out = new Map<string, string>()
+  for (const line of readFileSync(file, "utf8").split("\n")) {
+    const t = line.trim()
+    if (t === "" || t.startsWith("#")) continue
+    const name = t.split(/\s/, 1)[0]!
+    out.set(name, t.slice(name.length).trim())
+  }
+  return out
+}
+export const loadScenarios = (file: string): ReadonlyArray<Scenario> =>
   (JSON.parse(readFileSync(file, "utf8")) as { scenarios: Array<Scenario> }).scenarios
-export const loadExpected = (file = `${CONFORMANCE}/expected.json`): Record<string, ScenarioResult> =>
+export const loadExpected = (file: string): Record<string, ScenarioResult> =>
   (JSON.parse(readFileSync(file, "utf8")) as { scenarios: Record<string, ScenarioResult> }).scenarios
 /** This package's own scenarios, recorded on the same kernel with linux_probe.py run. */
 export const VFS_SCENARIOS = `${FIXTURES}vfs-scenarios.json`
@@ -111,7 +143,8 @@ export const VFS_EXPECTED = `${FIXTURES}vfs-expected.json`
 /** The calls this runner can replay. */
 export const SUPPORTED = new Set([
   "mount", "umount2", "mkdirat", "openat", "mknodat", "unlinkat", "symlinkat", "close", "unshare", "setns",
-  "fchdir", "chdir", "mountinfo", "listdir", "stat", "statfs", "read", "write", "nsfd", "cloexec", "same_file"
+  "fchdir", "chdir", "mountinfo", "listdir", "stat", "statfs", "read", "write", "nsfd", "cloexec", "same_file",
+  "fsopen", "fsconfig", "fsmount", "fspick", "open_tree", "open_tree_attr", "move_mount", "mount_setattr", "fsmsg"
 ])
 
 const unescapeMountinfo = (s: string): string => s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)))
@@ -236,6 +269,26 @@ export class Runner {
     return parseFlags(a as string) ?? 0
   }
 
+  /** A u64 attr field: an integer or expression (so -1 is all ones). */
+  u64(a: unknown): bigint {
+    if (a === undefined || a === null) return 0n
+    if (typeof a === "string" && a.startsWith("$")) return BigInt(this.fd(a))
+    return BigInt.asUintN(64, BigInt(typeof a === "number" ? a : (parseFlags(a as string) ?? 0)))
+  }
+
+  /** The `attr` argument kind (FORMAT.md 1.4). */
+  attr(a: unknown): MountAttr | null {
+    if (a === null) return null
+    const o = a as Record<string, unknown>
+    return {
+      attrSet: this.u64(o.attr_set),
+      attrClr: this.u64(o.attr_clr),
+      propagation: this.u64(o.propagation),
+      usernsFd: this.u64(o.userns_fd),
+      tail: new Uint8Array((o.tail as Array<number> | undefined) ?? [])
+    }
+  }
+
   listdir(dirfd: number, path: string): { names: Array<string> } | SysError {
     const fd = openat(this.task, dirfd, path, O_RDONLY | O_DIRECTORY, 0)
     if (typeof fd !== "number") return fd
@@ -276,6 +329,13 @@ export class Runner {
       Effect.runSync(Effect.result(procUidMapWrite(ns, "0 0 1", t.cred)))
       Effect.runSync(Effect.result(procGidMapWrite(ns, "0 0 1", t.cred)))
     }
+    if ((flags & CLONE_NEWIPC) !== 0) {
+      const ipc = t.ipcNs.clone(t.cred.userNs)
+      if (isSysError(ipc)) return ipc
+      const old = t.ipcNs
+      t.ipcNs = ipc
+      old.put()
+    }
     if ((flags & CLONE_NEWNS) !== 0) {
       if (!nsCapable(t.cred, t.cred.userNs, CAP_SYS_ADMIN)) return { errno: "EPERM" } as SysError
       const ns = copyMntNs(t.mntNs, t.cred.userNs, t.fs)
@@ -292,6 +352,13 @@ export class Runner {
     const f = t.files.fdget(fd)
     if (f === undefined) return { errno: "EBADF" } as SysError
     const ns = nsFromFile(f)
+    if (ns instanceof IpcNamespace && (nstype === 0 || nstype === CLONE_NEWIPC)) {
+      ns.get()
+      const old = t.ipcNs
+      t.ipcNs = ns
+      old.put()
+      return undefined
+    }
     if (!(ns instanceof MountNamespace) || (nstype !== 0 && nstype !== CLONE_NEWNS)) return { errno: "EINVAL" } as SysError
     const err = mntnsInstallCheck(t.cred, ns, t.fs.users)
     if (err !== undefined) return err
@@ -369,11 +436,29 @@ export class Runner {
           close(t, fd)
         }
         if (isSysError(st)) return st
-        const fs = st.type === TMPFS_MAGIC ? "tmpfs" : st.type === RAMFS_MAGIC ? "ramfs" : `0x${st.type.toString(16)}`
+        const fs =
+          st.type === TMPFS_MAGIC ? "tmpfs" : st.type === RAMFS_MAGIC ? "ramfs" : st.type === MQUEUE_MAGIC ? "mqueue" : `0x${st.type.toString(16)}`
         return { fs, flags: ST_NAMES.filter(([bit]) => (st.flags & bit) !== 0).map(([, n]) => n) }
       }
+      case "fsopen":
+        return fdRet(fsopen(t, str(a[0]), this.flags(a[1])))
+      case "fsconfig":
+        return fsconfig(t, this.fd(a[0]), this.flags(a[1]), str(a[2]), str(a[3]), this.fd(a[4]))
+      case "fsmount":
+        return fdRet(fsmount(t, this.fd(a[0]), this.flags(a[1]), this.flags(a[2])))
+      case "fspick":
+        return fdRet(fspick(t, this.fd(a[0]), str(a[1]), this.flags(a[2])))
+      case "open_tree":
+        return fdRet(openTree(t, this.fd(a[0]), str(a[1]), this.flags(a[2])))
+      case "open_tree_attr":
+        return fdRet(openTreeAttr(t, this.fd(a[0]), str(a[1]), this.flags(a[2]), this.attr(a[3]), this.flags(a[4])))
+      case "move_mount":
+        return moveMount(t, this.fd(a[0]), str(a[1]), this.fd(a[2]), str(a[3]), this.flags(a[4]))
+      case "mount_setattr":
+        return mountSetattr(t, this.fd(a[0]), str(a[1]), this.flags(a[2]), this.attr(a[3]), this.flags(a[4]))
+      case "fsmsg":
       case "read": {
-        const buf = new Uint8Array(a[1] as number)
+        const buf = new Uint8Array((a[1] as number | undefined) ?? 4096)
         const n = read(t, this.fd(a[0]), buf)
         return typeof n === "number" ? { data: new TextDecoder().decode(buf.subarray(0, n)) } : n
       }
@@ -381,8 +466,11 @@ export class Runner {
         const text = (a[1] as string).repeat((a[2] as number | undefined) ?? 1)
         return write(t, this.fd(a[0]), new TextEncoder().encode(text))
       }
-      case "nsfd":
-        return fdRet(installNsFd(this.world.vfs, t.files, t.mntNs, t.cred))
+      case "nsfd": {
+        const ns = a[0] === "user" ? t.cred.userNs : a[0] === "ipc" ? t.ipcNs : a[0] === "mnt" ? t.mntNs : undefined
+        if (ns === undefined) throw new Error(`unsupported namespace kind ${String(a[0])}`)
+        return fdRet(installNsFd(this.world.vfs, t.files, ns, t.cred))
+      }
       case "cloexec": {
         const r = t.files.fcntl(this.fd(a[0]), F_GETFD, 0)
         return typeof r === "number" ? { cloexec: (r & FD_CLOEXEC) !== 0 } : r

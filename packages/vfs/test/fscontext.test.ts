@@ -36,8 +36,8 @@ describe("FsContext (the pieces fsopen/fsconfig/fsmount drive)", () => {
     expect(errnoOf(vfsParseFsString(fc, "nosuchkey", undefined))).toBe("EINVAL")
     ok(vfsParseFsString(fc, "size", "64k"))
     expect(fc.log).toEqual([
-      "e tmpfs: Non-string source",
-      "e tmpfs: Multiple sources",
+      "e Non-string source",
+      "e Multiple sources",
       "e tmpfs: Bad value for 'size'",
       "e tmpfs: Unknown parameter 'nosuchkey'"
     ])
