@@ -39,6 +39,24 @@ if (built) {
     failed++
   }
 
+  console.log("\n== simkernel conformance (the corpus under conformance/, checked against the real kernel's recordings)")
+  for (const set of ["shared", "vfs"]) {
+    const r = spawnSync(
+      process.execPath,
+      ["apps/kernel/dist/main.js", "conformance", `conformance/${set}/scenarios.json`, "--check", `conformance/${set}/expected.json`, "--blocklist", "conformance/blocklist"],
+      { stdio: ["ignore", "pipe", "inherit"], encoding: "utf8" }
+    )
+    process.stdout.write(`conformance/${set}: ${r.stdout ?? ""}`)
+    const m = /^(\d+) passed, (\d+) failed$/m.exec(r.stdout ?? "")
+    if (m) {
+      passed += Number(m[1])
+      failed += Number(m[2])
+    } else {
+      console.log(`FAILED: simkernel conformance ${set} did not finish`)
+      failed++
+    }
+  }
+
   console.log("\n== real-kernel conformance (the recordings under conformance/ still hold on this kernel)")
   const recorded = JSON.parse(readFileSync("conformance/vfs/expected.json", "utf8")).meta.kernel
   if (process.platform !== "linux" || release().split("-")[0] !== recorded) {

@@ -49,6 +49,7 @@ export const CALLS: Readonly<Record<string, ReadonlyArray<ArgEncoding>>> = {
   prctl: ["flags", "flags"],
   signal_ignore: ["signal"],
   signal_default: ["signal"],
+  signal_catch: ["signal"],
   // the seed's calls (Linux lacks them)
   container_create: ["str", "flags", "flags", "flags", "flags"],
   fork_into_container: ["fd"],
@@ -98,7 +99,8 @@ const attr = (v: Arg, saved: Saved, what: string): MountAttrArg | null | ArgErro
   const attrSet = field("attr_set")
   const attrClr = field("attr_clr")
   const propagation = field("propagation")
-  const usernsFd = o.userns_fd === undefined ? 0 : fd(o.userns_fd, saved, `${what}.userns_fd`)
+  // userns_fd is a u64 field: a saved fd, or any number expression (0x80000000 tests the INT_MAX check)
+  const usernsFd = o.userns_fd === undefined ? 0 : expr(o.userns_fd, saved, `${what}.userns_fd`)
   for (const x of [attrSet, attrClr, propagation, usernsFd]) if (x instanceof ArgError) return x
   const tail = o.tail === undefined ? [] : o.tail
   if (!Array.isArray(tail) || !tail.every((b) => typeof b === "number")) return new ArgError(`${what}.tail: bytes expected`)

@@ -3,6 +3,7 @@ import {
   AT_FDCWD,
   AT_SYMLINK_NOFOLLOW,
   CAP_SYS_ADMIN,
+  CLONE_NEWIPC,
   CLONE_NEWNS,
   CLONE_NEWUSER,
   F_GETFD,
@@ -10,6 +11,7 @@ import {
   O_DIRECTORY,
   O_PATH,
   O_RDONLY,
+  MQUEUE_MAGIC,
   RAMFS_MAGIC,
   S_IFMT,
   ST_MANDLOCK,
@@ -44,6 +46,10 @@ import {
   doMount,
   fchdir,
   fstatat,
+  fsconfig,
+  fsmount,
+  fsopen,
+  fspick,
   fstatfs,
   getdents64,
   installNsFd,
@@ -55,8 +61,13 @@ import {
   MountNamespace,
   mntnsInstallCheck,
   mntNsRootPath,
+  type MountAttr,
+  mountSetattr,
+  moveMount,
   nsFromFile,
   openat,
+  openTree,
+  openTreeAttr,
   read,
   readlinkat,
   showMountinfo,
@@ -68,8 +79,9 @@ import {
   type VfsWorld,
   write
 } from "@simkernel/vfs"
+import { IpcNamespace } from "@simkernel/nsproxy"
 import { Effect, Exit } from "effect"
-import type { Decoded } from "./args.js"
+import type { Decoded, MountAttrArg } from "./args.js"
 import type { ScenarioProcess, TreeEntry } from "./runner.js"
 
 type Result = unknown | SysError
@@ -81,6 +93,13 @@ const num = (d: Decoded | undefined): number => (typeof d === "number" ? d : 0)
 /** A path argument: a NULL pointer faults, as copying it from user memory would. */
 const path = (d: Decoded | undefined): string | SysError => (typeof d === "string" ? d : sysError("EFAULT"))
 const opt = (d: Decoded | undefined): string | null => (typeof d === "string" ? d : null)
+const u64 = (n: number): bigint => BigInt.asUintN(64, BigInt(n))
+/** struct mount_attr (its fields are u64: -1 is every bit set), or NULL. */
+const attr = (d: Decoded | undefined): MountAttr | null => {
+  if (d === null || typeof d !== "object" || Array.isArray(d)) return null
+  const a = d as MountAttrArg
+  return { attrSet: u64(a.attrSet), attrClr: u64(a.attrClr), propagation: u64(a.propagation), usernsFd: u64(a.usernsFd), tail: new Uint8Array(a.tail) }
+}
 
 const TYPE: Readonly<Record<number, TreeEntry["type"]>> = {
   0o040000: "d",
@@ -105,7 +124,8 @@ const ST_FLAGS: ReadonlyArray<readonly [number, string]> = [
 ]
 const FS_NAMES: ReadonlyMap<number, string> = new Map([
   [TMPFS_MAGIC, "tmpfs"],
-  [RAMFS_MAGIC, "ramfs"]
+  [RAMFS_MAGIC, "ramfs"],
+  [MQUEUE_MAGIC, "mqueue"]
 ])
 
 const statfsResult = (st: Kstatfs): { fs: string; flags: Array<string> } => ({
@@ -134,7 +154,7 @@ export const vfsCalls = (state: VfsProcessState): {
   const { vfs, task } = state
 
   const unshare = (flags: number): SysError | undefined => {
-    if ((flags & ~(CLONE_NEWNS | CLONE_NEWUSER)) !== 0) return sysError("EINVAL", "unshare", "only CLONE_NEWNS and CLONE_NEWUSER here")
+    if ((flags & ~(CLONE_NEWNS | CLONE_NEWUSER | CLONE_NEWIPC)) !== 0) return sysError("EINVAL", "unshare", "only mount, IPC and user namespaces on a VFS-only machine")
     if ((flags & CLONE_NEWUSER) !== 0) {
       const draft = Effect.runSyncExit(unshareUserns(task.cred))
       if (Exit.isFailure(draft)) return sysError("EPERM", "unshare")
@@ -145,8 +165,18 @@ export const vfsCalls = (state: VfsProcessState): {
       Effect.runSyncExit(procUidMapWrite(ns, "0 0 1", task.cred))
       Effect.runSyncExit(procGidMapWrite(ns, "0 0 1", task.cred))
     }
+    if ((flags & (CLONE_NEWNS | CLONE_NEWIPC)) !== 0 && !nsCapable(task.cred, task.cred.userNs, CAP_SYS_ADMIN)) {
+      return sysError("EPERM", "unshare")
+    }
+    if ((flags & CLONE_NEWIPC) !== 0) {
+      if (task.ipcNs === undefined) return sysError("EINVAL", "unshare", "no IPC namespace")
+      const ipc = task.ipcNs.clone(task.cred.userNs)
+      if (isErr(ipc)) return ipc
+      const old = task.ipcNs
+      task.ipcNs = ipc
+      old.put()
+    }
     if ((flags & CLONE_NEWNS) !== 0) {
-      if (!nsCapable(task.cred, task.cred.userNs, CAP_SYS_ADMIN)) return sysError("EPERM", "unshare")
       const ns = copyMntNs(task.mntNs, task.cred.userNs, task.fs)
       if (isErr(ns)) return ns
       const old = task.mntNs
@@ -160,6 +190,16 @@ export const vfsCalls = (state: VfsProcessState): {
     const file = task.files.fdget(fd)
     if (file === undefined) return sysError("EBADF", "setns")
     const ns = nsFromFile(file)
+    if (ns instanceof IpcNamespace && (nstype === 0 || nstype === CLONE_NEWIPC)) {
+      // ipcns_install(): CAP_SYS_ADMIN over the target's owner and in the caller's user namespace
+      if (!nsCapable(task.cred, ns.ownerNs!, CAP_SYS_ADMIN) || !nsCapable(task.cred, task.cred.userNs, CAP_SYS_ADMIN)) {
+        return sysError("EPERM", "setns")
+      }
+      const old = task.ipcNs
+      task.ipcNs = ns.get()
+      old?.put()
+      return undefined
+    }
     if (!(ns instanceof MountNamespace) || (nstype !== 0 && nstype !== CLONE_NEWNS)) return sysError("EINVAL", "setns")
     const err = mntnsInstallCheck(task.cred, ns, task.fs.users)
     if (err !== undefined) return err
@@ -225,6 +265,13 @@ export const vfsCalls = (state: VfsProcessState): {
     return { same: a.dev === b.dev && a.ino === b.ino }
   }
 
+  /** One read(2) of at most `n` bytes (4096 when the step leaves it out), as text. */
+  const readText = (fd: number, n: Decoded | undefined): Result => {
+    const buf = new Uint8Array(n === undefined ? 4096 : num(n))
+    const got = read(task, fd, buf)
+    return isErr(got) ? got : { data: new TextDecoder().decode(buf.subarray(0, got)) }
+  }
+
   const calls: Readonly<Record<string, (a: ReadonlyArray<Decoded>) => Result>> = {
     mount: (a) => {
       const target = path(a[1])
@@ -276,13 +323,21 @@ export const vfsCalls = (state: VfsProcessState): {
       const p = path(a[1])
       return isErr(p) ? p : statfsCall(num(a[0]), p)
     },
-    read: (a) => {
-      const buf = new Uint8Array(num(a[1]) || 4096)
-      const n = read(task, num(a[0]), buf)
-      return isErr(n) ? n : { data: new TextDecoder().decode(buf.subarray(0, n)) }
-    },
+    read: (a) => readText(num(a[0]), a[1]),
+    fsmsg: (a) => readText(num(a[0]), a[1]),
+    fsopen: (a) => fsopen(task, opt(a[0]), num(a[1])),
+    fsconfig: (a) => fsconfig(task, num(a[0]), num(a[1]), opt(a[2]), opt(a[3]), num(a[4])),
+    fsmount: (a) => fsmount(task, num(a[0]), num(a[1]), num(a[2])),
+    fspick: (a) => fspick(task, num(a[0]), opt(a[1]), num(a[2])),
+    open_tree: (a) => openTree(task, num(a[0]), opt(a[1]), num(a[2])),
+    open_tree_attr: (a) => openTreeAttr(task, num(a[0]), opt(a[1]), num(a[2]), attr(a[3]), num(a[4])),
+    move_mount: (a) => moveMount(task, num(a[0]), opt(a[1]), num(a[2]), opt(a[3]), num(a[4])),
+    mount_setattr: (a) => mountSetattr(task, num(a[0]), opt(a[1]), num(a[2]), attr(a[3]), num(a[4])),
     write: (a) => write(task, num(a[0]), new TextEncoder().encode((opt(a[1]) ?? "").repeat(num(a[2]) || 1))),
-    nsfd: (a) => (a[0] === "mnt" ? installNsFd(vfs, task.files, task.mntNs, task.cred) : sysError("ENOENT", "open", `no ${String(a[0])} namespaces on a VFS-only machine`)),
+    nsfd: (a) => {
+      const ns = a[0] === "mnt" ? task.mntNs : a[0] === "ipc" ? task.ipcNs : a[0] === "user" ? task.cred.userNs : undefined
+      return ns === undefined ? sysError("ENOENT", "open", `no ${String(a[0])} namespaces on a VFS-only machine`) : installNsFd(vfs, task.files, ns, task.cred)
+    },
     cloexec: (a) => {
       const r = task.files.fcntl(num(a[0]), F_GETFD, 0)
       return isErr(r) ? r : { cloexec: ((r as number) & FD_CLOEXEC) !== 0 }
