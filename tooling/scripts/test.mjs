@@ -40,7 +40,7 @@ if (built) {
   }
 
   console.log("\n== simkernel conformance (the corpus under conformance/, checked against the real kernel's recordings)")
-  for (const set of ["shared", "vfs"]) {
+  for (const set of ["shared", "vfs", "proc"]) {
     const r = spawnSync(
       process.execPath,
       ["apps/kernel/dist/main.js", "conformance", `conformance/${set}/scenarios.json`, "--check", `conformance/${set}/expected.json`, "--blocklist", "conformance/blocklist"],

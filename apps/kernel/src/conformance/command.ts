@@ -1,13 +1,10 @@
 import { spawnSync } from "node:child_process"
 import { existsSync, readFileSync, writeFileSync } from "node:fs"
 import { fileURLToPath } from "node:url"
-import { LiveObjects } from "@simkernel/kref"
-import { createScenarioWorld } from "@simkernel/vfs"
 import { Effect } from "effect"
 import { checkResults, diffScenario } from "./check.js"
-import type { ResultsFile, ScenarioFile, ScenarioResult } from "./format.js"
-import { runScenario } from "./runner.js"
-import { vfsScenarioProcess } from "./vfsMachine.js"
+import type { ResultsFile, ScenarioFile } from "./format.js"
+import { runScenariosOnSched } from "./schedMachine.js"
 
 /** What `simkernel conformance` was asked to do. */
 export interface ConformanceOptions {
@@ -48,30 +45,6 @@ export const parseBlocklist = (text: string): Map<string, string> => {
 /** Results as the recordings write them: JSON with one-space indents and a final newline. */
 export const formatResults = (results: ResultsFile): string => `${JSON.stringify(results, null, 1)}\n`
 
-/**
- * Run every scenario of a file on simkernel, each from a fresh kernel in
- * the documented start state. A scenario that leaves any object alive
- * after its kernel is torn down is a failure (the leak is reported).
- */
-export const runOnSimkernel = Effect.fnUntraced(function* (scenarios: ScenarioFile, only: ReadonlyArray<string>) {
-  const results: Record<string, ScenarioResult> = {}
-  const leaks: Record<string, string> = {}
-  for (const scenario of scenarios.scenarios) {
-    if (only.length > 0 && !only.includes(scenario.name)) continue
-    const registry = new LiveObjects()
-    const world = createScenarioWorld({ registry })
-    const result = yield* runScenario(scenario, vfsScenarioProcess(world))
-    world.destroy()
-    if (registry.size() > 0) leaks[scenario.name] = registry.report()
-    results[scenario.name] = result
-  }
-  const file: ResultsFile = {
-    meta: { arch: "x86_64", format: 1, kernel: "simkernel", scenario_count: Object.keys(results).length },
-    scenarios: results
-  }
-  return { file, leaks }
-})
-
 const readJson = <A>(path: string): A => JSON.parse(readFileSync(path, "utf8")) as A
 
 const runOnLinux = (options: ConformanceOptions): ConformanceOutcome => {
@@ -93,22 +66,22 @@ export const conformance = Effect.fnUntraced(function* (options: ConformanceOpti
   if (!existsSync(options.file)) return { exitCode: 2, text: `simkernel conformance: ${options.file}: No such file or directory\n` }
   if (options.linux === true) return runOnLinux(options)
   const scenarios = readJson<ScenarioFile>(options.file)
-  const { file, leaks } = yield* runOnSimkernel(scenarios, options.only ?? [])
+  const { file, failures } = yield* runScenariosOnSched(scenarios, options.only ?? [])
   if (options.out !== undefined) writeFileSync(options.out, formatResults(file))
   if (options.check === undefined) {
-    const leakText = Object.entries(leaks).map(([name, report]) => `LEAK ${name}\n${report}\n`).join("")
+    const leakText = Object.entries(failures).map(([name, report]) => `FAIL ${name}\n${report}\n`).join("")
     return { exitCode: leakText === "" ? 0 : 1, text: (options.out === undefined ? formatResults(file) : "") + leakText }
   }
   const expected = readJson<ResultsFile>(options.check)
   const blocked = options.blocklist !== undefined && existsSync(options.blocklist) ? parseBlocklist(readFileSync(options.blocklist, "utf8")) : new Map<string, string>()
   const names = Object.keys(file.scenarios).filter((n) => expected.scenarios[n] !== undefined)
-  const counted = names.filter((n) => !blocked.has(n) && leaks[n] === undefined)
+  const counted = names.filter((n) => !blocked.has(n) && failures[n] === undefined)
   const report = checkResults(expected, file, counted)
   const lines: Array<string> = []
   let failed = report.failed
-  for (const name of names.filter((n) => leaks[n] !== undefined)) {
+  for (const name of names.filter((n) => failures[n] !== undefined)) {
     failed++
-    lines.push(`FAIL ${name}`, `  leak after teardown: ${leaks[name]!.split("\n").join("\n  ")}`)
+    lines.push(`FAIL ${name}`, `  after teardown: ${failures[name]!.split("\n").join("\n  ")}`)
   }
   for (const name of names.filter((n) => blocked.has(n))) {
     const still = diffScenario(expected.scenarios[name]!, file.scenarios[name]).length > 0

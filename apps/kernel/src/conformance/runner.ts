@@ -1,6 +1,6 @@
 import type { SysError } from "@simkernel/abi"
 import { Effect } from "effect"
-import { type Decoded, decodeArgs, type Saved } from "./args.js"
+import { ArgError, type Decoded, decodeArgs, type Saved } from "./args.js"
 import type { NormalisedMount, Scenario, ScenarioResult, Step, StepResult } from "./format.js"
 import { normaliseMountinfo, parseMountinfo } from "./mountinfo.js"
 
@@ -26,8 +26,13 @@ export interface TreeEntry {
  * value or the errno Linux would give.
  */
 export interface ScenarioProcess {
-  /** A real or observation call; an observation's result is its `ret` object. */
-  call(name: string, args: ReadonlyArray<Decoded>): Effect.Effect<unknown, SysError>
+  /**
+   * A real or observation call; an observation's result is its `ret` object.
+   * An ArgError says the step cannot be run as written (a scenario error,
+   * recorded as `runner_error`), e.g. a kill aimed at a process outside the
+   * scenario.
+   */
+  call(name: string, args: ReadonlyArray<Decoded>): Effect.Effect<unknown, SysError | ArgError>
   /**
    * fork / fork_into_container: start a child that runs `body`, return its
    * pid once the child has exited or blocked (the ordering rule).
@@ -81,8 +86,16 @@ export const mountTable = (proc: ScenarioProcess): Effect.Effect<Array<Normalise
 
 const errnoOf = (e: SysError): string => e.errno
 
-/** Run steps in one process; the results array fills as they run (a child's keeps filling after its fork returns). */
-const runSteps = (proc: ScenarioProcess, steps: ReadonlyArray<Step>, saved: Saved, results: Array<StepResult>): Effect.Effect<void> =>
+/** Steps only a forked child may take (FORMAT.md 5.1): the scenario process itself must not pause or exit. */
+const CHILD_ONLY = new Set(["pause", "exit"])
+
+/**
+ * Run steps in one process (`top`: the scenario process); the results array
+ * fills as they run. A fork's entry holds a copy of the child's results
+ * taken when the fork step ends: what the child does after something wakes
+ * it again is not recorded (FORMAT.md 5.2).
+ */
+const runSteps = (proc: ScenarioProcess, steps: ReadonlyArray<Step>, saved: Saved, results: Array<StepResult>, top: boolean): Effect.Effect<void> =>
   Effect.gen(function* () {
     for (const step of steps) {
       const args = decodeArgs(step.call, step.args ?? [], saved)
@@ -91,16 +104,22 @@ const runSteps = (proc: ScenarioProcess, steps: ReadonlyArray<Step>, saved: Save
         if (step.save !== undefined) saved.set(step.save, -1)
         continue
       }
+      if (top && CHILD_ONLY.has(step.call)) {
+        results.push({ call: step.call, runner_error: `${step.call} is only allowed in a child's steps` })
+        continue
+      }
       if (step.call === "exit") return yield* proc.exit(Number(args[0] ?? 0))
       if (RETURNS_PID.has(step.call)) {
         const childResults: Array<StepResult> = []
         const childSaved: Saved = new Map(saved)
         if (step.save !== undefined) childSaved.set(step.save, 0)
         const pid = yield* Effect.result(
-          proc.fork(step.call, args, (child) => runSteps(child, step.child ?? [], childSaved, childResults))
+          proc.fork(step.call, args, (child) => runSteps(child, step.child ?? [], childSaved, childResults, false))
         )
         if (pid._tag === "Success") {
-          results.push({ call: step.call, ret: "pid", child: childResults })
+          // only the steps the child completed before this fork step ended (FORMAT.md 5.2):
+          // what it does after something wakes it again is not recorded
+          results.push({ call: step.call, ret: "pid", child: [...childResults] })
           if (step.save !== undefined) saved.set(step.save, pid.success)
         } else {
           results.push({ call: step.call, errno: errnoOf(pid.failure) })
@@ -110,7 +129,8 @@ const runSteps = (proc: ScenarioProcess, steps: ReadonlyArray<Step>, saved: Save
       }
       const r = yield* Effect.result(step.call === "mountinfo" ? Effect.map(mountTable(proc), (mounts) => ({ mounts })) : proc.call(step.call, args))
       if (r._tag === "Failure") {
-        if (!SILENT.has(step.call)) results.push({ call: step.call, errno: errnoOf(r.failure) })
+        if (r.failure instanceof ArgError) results.push({ call: step.call, runner_error: r.failure.message })
+        else if (!SILENT.has(step.call)) results.push({ call: step.call, errno: errnoOf(r.failure) })
         if (step.save !== undefined) saved.set(step.save, -1)
         continue
       }
@@ -121,10 +141,14 @@ const runSteps = (proc: ScenarioProcess, steps: ReadonlyArray<Step>, saved: Save
     }
   })
 
-/** Run one scenario in `proc` (the scenario process of a freshly booted machine) and collect its results. */
-export const runScenario = Effect.fnUntraced(function* (scenario: Scenario, proc: ScenarioProcess) {
-  const steps: Array<StepResult> = []
-  yield* runSteps(proc, scenario.steps, new Map(), steps)
+/**
+ * Run one scenario in `proc` (the scenario process of a freshly booted
+ * machine) and collect its results. `steps` receives the step results as
+ * they complete, so a machine whose scenario never finishes (every process
+ * blocked) can still report the steps that were done.
+ */
+export const runScenario = Effect.fnUntraced(function* (scenario: Scenario, proc: ScenarioProcess, steps: Array<StepResult> = []) {
+  yield* runSteps(proc, scenario.steps, new Map(), steps, true)
   const mounts = yield* Effect.orElseSucceed(mountTable(proc), () => [] as Array<NormalisedMount>)
   const tree = yield* listTree(proc)
   const result: ScenarioResult = { steps, mounts, tree }

@@ -2,10 +2,6 @@ import {
   AT_EMPTY_PATH,
   AT_FDCWD,
   AT_SYMLINK_NOFOLLOW,
-  CAP_SYS_ADMIN,
-  CLONE_NEWIPC,
-  CLONE_NEWNS,
-  CLONE_NEWUSER,
   F_GETFD,
   FD_CLOEXEC,
   O_DIRECTORY,
@@ -28,19 +24,10 @@ import {
   type SysError,
   TMPFS_MAGIC
 } from "@simkernel/abi"
-import {
-  commitCreds,
-  type Cred,
-  nsCapable,
-  procGidMapWrite,
-  procSetgroupsWrite,
-  procUidMapWrite,
-  unshareUserns
-} from "@simkernel/cred"
+import type { Cred } from "@simkernel/cred"
 import {
   chdir,
   close,
-  copyMntNs,
   devMajor,
   devMinor,
   doMount,
@@ -52,19 +39,15 @@ import {
   fspick,
   fstatfs,
   getdents64,
-  installNsFd,
   type Kstatfs,
   ksysUmount,
   mkdev,
   mkdirat,
   mknodat,
   MountNamespace,
-  mntnsInstallCheck,
-  mntNsRootPath,
   type MountAttr,
   mountSetattr,
   moveMount,
-  nsFromFile,
   openat,
   openTree,
   openTreeAttr,
@@ -76,11 +59,9 @@ import {
   unlinkat,
   type Vfs,
   type VfsTask,
-  type VfsWorld,
   write
 } from "@simkernel/vfs"
-import { IpcNamespace } from "@simkernel/nsproxy"
-import { Effect, Exit } from "effect"
+import { Effect } from "effect"
 import type { Decoded, MountAttrArg } from "./args.js"
 import type { ScenarioProcess, TreeEntry } from "./runner.js"
 
@@ -144,73 +125,15 @@ export type CallTable = Readonly<Record<string, (a: ReadonlyArray<Decoded>) => R
 
 /**
  * The mount-namespace and file calls of the scenario format, and the
- * observation primitives, for one process's VFS state. Both machines (the
- * VFS-only one and the one with processes) run their file calls here.
+ * observation primitives, for one process's VFS state. Calls that change a
+ * task's namespaces (unshare, setns, nsfd) are the process machine's, which
+ * routes them through the task's NsProxy.
  */
 export const vfsCalls = (state: VfsProcessState): {
   readonly calls: CallTable
   readonly observe: Pick<ScenarioProcess, "mountinfo" | "readdir" | "lstat">
 } => {
-  const { vfs, task } = state
-
-  const unshare = (flags: number): SysError | undefined => {
-    if ((flags & ~(CLONE_NEWNS | CLONE_NEWUSER | CLONE_NEWIPC)) !== 0) return sysError("EINVAL", "unshare", "only mount, IPC and user namespaces on a VFS-only machine")
-    if ((flags & CLONE_NEWUSER) !== 0) {
-      const draft = Effect.runSyncExit(unshareUserns(task.cred))
-      if (Exit.isFailure(draft)) return sysError("EPERM", "unshare")
-      commitCreds(task, draft.value)
-      // the runner convention of FORMAT.md: root inside, mapped to root outside
-      const ns = task.cred.userNs
-      Effect.runSyncExit(procSetgroupsWrite(ns, "deny", task.cred))
-      Effect.runSyncExit(procUidMapWrite(ns, "0 0 1", task.cred))
-      Effect.runSyncExit(procGidMapWrite(ns, "0 0 1", task.cred))
-    }
-    if ((flags & (CLONE_NEWNS | CLONE_NEWIPC)) !== 0 && !nsCapable(task.cred, task.cred.userNs, CAP_SYS_ADMIN)) {
-      return sysError("EPERM", "unshare")
-    }
-    if ((flags & CLONE_NEWIPC) !== 0) {
-      if (task.ipcNs === undefined) return sysError("EINVAL", "unshare", "no IPC namespace")
-      const ipc = task.ipcNs.clone(task.cred.userNs)
-      if (isErr(ipc)) return ipc
-      const old = task.ipcNs
-      task.ipcNs = ipc
-      old.put()
-    }
-    if ((flags & CLONE_NEWNS) !== 0) {
-      const ns = copyMntNs(task.mntNs, task.cred.userNs, task.fs)
-      if (isErr(ns)) return ns
-      const old = task.mntNs
-      task.mntNs = ns
-      old.put()
-    }
-    return undefined
-  }
-
-  const setns = (fd: number, nstype: number): SysError | undefined => {
-    const file = task.files.fdget(fd)
-    if (file === undefined) return sysError("EBADF", "setns")
-    const ns = nsFromFile(file)
-    if (ns instanceof IpcNamespace && (nstype === 0 || nstype === CLONE_NEWIPC)) {
-      // ipcns_install(): CAP_SYS_ADMIN over the target's owner and in the caller's user namespace
-      if (!nsCapable(task.cred, ns.ownerNs!, CAP_SYS_ADMIN) || !nsCapable(task.cred, task.cred.userNs, CAP_SYS_ADMIN)) {
-        return sysError("EPERM", "setns")
-      }
-      const old = task.ipcNs
-      task.ipcNs = ns.get()
-      old?.put()
-      return undefined
-    }
-    if (!(ns instanceof MountNamespace) || (nstype !== 0 && nstype !== CLONE_NEWNS)) return sysError("EINVAL", "setns")
-    const err = mntnsInstallCheck(task.cred, ns, task.fs.users)
-    if (err !== undefined) return err
-    const root = mntNsRootPath(ns)
-    const old = task.mntNs
-    task.mntNs = ns.get()
-    task.fs.setPwd(root)
-    task.fs.setRoot(root)
-    old.put()
-    return undefined
-  }
+  const { task } = state
 
   const listdir = (dirfd: number, p: string): Result => {
     const fd = openat(task, dirfd, p, O_RDONLY | O_DIRECTORY, 0)
@@ -304,8 +227,6 @@ export const vfsCalls = (state: VfsProcessState): {
       return isErr(target) ? target : isErr(link) ? link : unit(symlinkat(task, target, num(a[1]), link))
     },
     close: (a) => unit(close(task, num(a[0]))),
-    unshare: (a) => unit(unshare(num(a[0]))),
-    setns: (a) => unit(setns(num(a[0]), num(a[1]))),
     fchdir: (a) => unit(fchdir(task, num(a[0]))),
     chdir: (a) => {
       const p = path(a[0])
@@ -334,10 +255,6 @@ export const vfsCalls = (state: VfsProcessState): {
     move_mount: (a) => moveMount(task, num(a[0]), opt(a[1]), num(a[2]), opt(a[3]), num(a[4])),
     mount_setattr: (a) => mountSetattr(task, num(a[0]), opt(a[1]), num(a[2]), attr(a[3]), num(a[4])),
     write: (a) => write(task, num(a[0]), new TextEncoder().encode((opt(a[1]) ?? "").repeat(num(a[2]) || 1))),
-    nsfd: (a) => {
-      const ns = a[0] === "mnt" ? task.mntNs : a[0] === "ipc" ? task.ipcNs : a[0] === "user" ? task.cred.userNs : undefined
-      return ns === undefined ? sysError("ENOENT", "open", `no ${String(a[0])} namespaces on a VFS-only machine`) : installNsFd(vfs, task.files, ns, task.cred)
-    },
     cloexec: (a) => {
       const r = task.files.fcntl(num(a[0]), F_GETFD, 0)
       return isErr(r) ? r : { cloexec: ((r as number) & FD_CLOEXEC) !== 0 }
@@ -378,20 +295,4 @@ export const vfsCalls = (state: VfsProcessState): {
 export const callFrom = (calls: CallTable, name: string, args: ReadonlyArray<Decoded>): Effect.Effect<unknown, SysError> => {
   const fn = calls[name]
   return fn === undefined ? Effect.fail(sysError("ENOSYS", name)) : Effect.suspend(() => lift(fn(args)))
-}
-
-/**
- * The scenario process of a VFS-only machine: the conformance start state
- * of @simkernel/vfs (createScenarioWorld) with the mount-namespace and file
- * calls of the scenario format. Process steps need the scheduler and are
- * refused with ENOSYS here, as an older kernel would refuse an unknown call.
- */
-export const vfsScenarioProcess = (world: VfsWorld): ScenarioProcess => {
-  const { calls, observe } = vfsCalls({ vfs: world.vfs, task: world.task })
-  return {
-    call: (name, args) => callFrom(calls, name, args),
-    fork: (name) => Effect.fail(sysError("ENOSYS", name, "process steps need the scheduler")),
-    exit: () => Effect.die(sysError("ENOSYS", "exit", "process steps need the scheduler")),
-    ...observe
-  }
 }

@@ -1,0 +1,507 @@
+import {
+  CLONE_NEWUSER,
+  O_NONBLOCK,
+  Oops,
+  S_IFIFO,
+  S_IFMT,
+  SIG_DFL,
+  SIG_IGN,
+  signalName,
+  sysError,
+  SysError
+} from "@simkernel/abi"
+import { type Cred, procGidMapWrite, procSetgroupsWrite, procUidMapWrite } from "@simkernel/cred"
+import { LiveObjects } from "@simkernel/kref"
+import { type IpcNamespace, type NamespaceOps, setnsNamespace } from "@simkernel/nsproxy"
+import {
+  EMPTY_SIGSET,
+  type FdAdapter,
+  getSignal,
+  Kernel,
+  type Process,
+  type Program,
+  type SigAction,
+  signalPending,
+  type Task,
+  type WaitResult
+} from "@simkernel/sched"
+import {
+  createScenarioWorld,
+  FdTable,
+  type File,
+  FMODE_READ,
+  FMODE_WRITE,
+  type FsStruct,
+  type Inode,
+  installNsFd,
+  mntNamespaceOps,
+  type MountNamespace,
+  nsFromFile,
+  type Vfs,
+  type VfsTask
+} from "@simkernel/vfs"
+import { Cause, Effect, Exit } from "effect"
+import { ArgError, type Decoded } from "./args.js"
+import type { ResultsFile, Scenario, ScenarioFile, ScenarioResult, StepResult } from "./format.js"
+import { runScenario, type ScenarioProcess } from "./runner.js"
+import { callFrom, vfsCalls } from "./vfsMachine.js"
+
+/**
+ * The conformance machine with processes: a fresh @simkernel/sched kernel
+ * per scenario, whose tasks carry the VFS state (@simkernel/vfs descriptor
+ * tables, fs_structs and mount namespaces through the nsproxy), so that the
+ * process steps of FORMAT.md section 5 run on real simulated processes and
+ * the file calls on the same VFS as the VFS-only machine.
+ *
+ * The start state (FORMAT.md section 2): PID 1 of the initial PID namespace
+ * plays the Linux runner. It forks the scenario process (an ordinary
+ * process, pid 2, every signal at SIG_DFL), which calls setsid() so that it
+ * leads its own session and process group, and whose parent (the runner) is
+ * in another session. When the scenario's steps and the final observations
+ * are done the scenario process exits, the runner returns, and its death
+ * kills whatever the scenario left behind; the kernel is then shut down and
+ * the leak audit must read zero.
+ *
+ * Two things the lower packages do not offer yet are done here: FIFO opens
+ * that block until the other side opens (the VFS opens a FIFO like a plain
+ * file; see fifoOpen), and the ordering rule's "a woken process runs before
+ * the one that woke it continues" (sched lets the waker run on until it
+ * blocks; see letWokenRun).
+ */
+
+/** What one scenario gave on this machine. */
+export interface SchedScenarioRun {
+  readonly result: ScenarioResult
+  /** The leak audit after teardown when anything survived it (a failure of the scenario), else undefined. */
+  readonly leaks: string | undefined
+  /** Kernel messages (unhandled errors, oopses): empty on a good run. */
+  readonly log: ReadonlyArray<string>
+}
+
+// ------------------------------------------------------------------ descriptor tables
+
+/**
+ * The kernel's descriptor tables are the VFS's FdTables (fork copies them
+ * with their Files). A pidfd would need an anonymous-inode File, which no
+ * scenario step asks for: CLONE_PIDFD is refused with ENOSYS here.
+ */
+const vfsFdAdapter: FdAdapter = {
+  createFiles: (registry) => new FdTable(registry),
+  installPidfd: (_files, file) => {
+    file.put()
+    return sysError("ENOSYS", "clone", "pidfds are not VFS files on the conformance machine")
+  },
+  getPidfd: (files, fd) => ((files as unknown as FdTable).fdget(fd) === undefined ? sysError("EBADF", "pidfd") : sysError("EINVAL", "pidfd", "not a pidfd")),
+  close: (files, fd) => (files as unknown as FdTable).close(fd)
+}
+
+// ------------------------------------------------------------------ FIFOs
+
+/**
+ * fs/pipe.c fifo_open() for FIFOs of the VFS (which opens a FIFO like a
+ * plain file): reader and writer counts per inode, ENXIO for a
+ * non-blocking writer without readers, and a blocking open that sleeps
+ * until the other side opens (wait_for_partner()), interruptible by
+ * signals. The counts drop when the open file is released.
+ */
+interface FifoState {
+  readers: number
+  writers: number
+  /** pipe->r_counter / w_counter: opens so far, what a waiting partner watches. */
+  rCounter: number
+  wCounter: number
+  readonly waiters: Set<Task>
+}
+
+class Fifos {
+  private readonly byInode = new Map<Inode, FifoState>()
+
+  state(inode: Inode): FifoState {
+    let s = this.byInode.get(inode)
+    if (s === undefined) {
+      s = { readers: 0, writers: 0, rCounter: 0, wCounter: 0, waiters: new Set() }
+      this.byInode.set(inode, s)
+    }
+    return s
+  }
+
+  /** wake_up_partner(). */
+  wake(s: FifoState): void {
+    for (const t of [...s.waiters]) t.kernel.wakeChan(t, "poll")
+  }
+}
+
+/** EINTR, or the open restarted by an SA_RESTART handler (which here means: keep waiting). */
+const waitForPartner = Effect.fnUntraced(function* (t: Task, s: FifoState, counter: "rCounter" | "wCounter") {
+  const cur = s[counter]
+  while (s[counter] === cur) {
+    if (!signalPending(t)) {
+      s.waiters.add(t)
+      // an interruptible sleep: any signal wakes "poll" sleepers (sched has no channel for files)
+      yield* t.kernel.park(t, "poll")
+      s.waiters.delete(t)
+    }
+    if (signalPending(t)) {
+      const d = yield* getSignal(t)
+      if (d.handled > 0 && !d.restart) return sysError("EINTR", "openat")
+    }
+  }
+  return undefined
+})
+
+/**
+ * The FIFO part of openat(2) for the file just installed at `fd`: counts
+ * the opener in and, for a blocking open with no partner, waits. On
+ * failure the descriptor is closed again (the release drops the counts).
+ */
+const fifoOpen = Effect.fnUntraced(function* (fifos: Fifos, t: Task, files: FdTable, fd: number, file: File) {
+  const s = fifos.state(file.inode)
+  const reader = (file.fmode & FMODE_READ) !== 0
+  const writer = (file.fmode & FMODE_WRITE) !== 0
+  const nonblock = (file.flags & O_NONBLOCK) !== 0
+  if (writer && !reader && nonblock && s.readers === 0) {
+    files.close(fd)
+    return yield* Effect.fail(sysError("ENXIO", "openat", "no reader on the FIFO"))
+  }
+  file.fop = {
+    name: "fifo",
+    release: (f) => {
+      if ((f.fmode & FMODE_READ) !== 0) s.readers--
+      if ((f.fmode & FMODE_WRITE) !== 0) s.writers--
+    }
+  }
+  if (reader) {
+    s.rCounter++
+    s.readers++
+  }
+  if (writer) {
+    s.wCounter++
+    s.writers++
+  }
+  fifos.wake(s)
+  let err: SysError | undefined
+  if (reader && !writer && !nonblock && s.writers === 0) err = yield* waitForPartner(t, s, "wCounter")
+  else if (writer && !reader && s.readers === 0) err = yield* waitForPartner(t, s, "rCounter")
+  if (err !== undefined) {
+    files.close(fd)
+    return yield* Effect.fail(err)
+  }
+  return fd
+})
+
+// ------------------------------------------------------------------ one process
+
+const num = (d: Decoded | undefined): number => (typeof d === "number" ? d : 0)
+
+/** Signals 1 to 31 by name, others as numbers (FORMAT.md 5.1). */
+const sigName = (sig: number): string | number => signalName(sig) ?? sig
+
+/** wait4's status as a result object (FORMAT.md 5.1), 0 when WNOHANG found nothing. */
+const waitRet = (r: WaitResult): unknown => {
+  if (r.pid === 0) return 0
+  const s = r.status
+  if ((s & 0x7f) === 0) return { exited: (s >> 8) & 0xff }
+  if (s === 0xffff) return { continued: true }
+  if ((s & 0xff) === 0x7f) return { stopped: sigName((s >> 8) & 0xff) }
+  return { signaled: sigName(s & 0x7f) }
+}
+
+/** The handler of signal_catch: does nothing, no SA_RESTART. */
+const CATCH: SigAction = { handler: () => Effect.void, flags: 0, mask: EMPTY_SIGSET }
+const IGNORE: SigAction = { handler: SIG_IGN, flags: 0, mask: EMPTY_SIGSET }
+const DEFAULT: SigAction = { handler: SIG_DFL, flags: 0, mask: EMPTY_SIGSET }
+
+/**
+ * sched's run queue (a stack: the last entry runs next). Read and, in
+ * letWokenRun(), edited here because sched has no call for "yield to the
+ * tasks my syscall woke, but not to the ones that were runnable before".
+ */
+const runqOf = (k: Kernel): Array<Task> => (k as unknown as { readonly runq: Array<Task> }).runq
+
+/** The return to user mode: deliver what is pending (a fatal signal ends the fiber here). */
+const deliverSignals = (t: Task): Effect.Effect<void> => Effect.suspend(() => (signalPending(t) ? Effect.asVoid(getSignal(t)) : Effect.void))
+
+/**
+ * The ordering rule of FORMAT.md 5.4 after a step of `t`: every task the
+ * step made runnable (those on the run queue that were not on it when the
+ * step began, `older`) runs until it blocks or exits before `t` goes on.
+ * `t` is put just below them, not below the tasks that were already
+ * runnable (a parent still inside its fork step waits for this child to
+ * block, so it must not run first). sched's own yieldCurrent() can put a
+ * task only on top of the queue or at its very bottom.
+ */
+const letWokenRun = (t: Task, older: ReadonlySet<Task>): Effect.Effect<void> =>
+  Effect.suspend(() => {
+    const k = t.kernel
+    const q = runqOf(k)
+    const at = q.findIndex((w) => w !== t && w.sched === "runnable" && !older.has(w))
+    if (at < 0 || t.sched !== "running" || k.current !== t) return deliverSignals(t)
+    t.sched = "runnable"
+    q.splice(at, 0, t)
+    return Effect.andThen(k.park(t, undefined), deliverSignals(t))
+  })
+
+interface Machine {
+  readonly kernel: Kernel
+  readonly vfs: Vfs
+  readonly fifos: Fifos
+}
+
+/**
+ * The VFS's view of a task: its credentials, fs_struct, descriptor table
+ * and namespaces, read from the task at each call (they change with
+ * unshare, setns and exit). Namespace changes go through the nsproxy, never
+ * through this view.
+ */
+const vfsView = (t: Task): VfsTask & { mntNs: MountNamespace; cred: Cred; ipcNs: IpcNamespace } => ({
+  get cred() {
+    return t.cred
+  },
+  get fs() {
+    return t.fs as FsStruct
+  },
+  get files() {
+    return t.files as unknown as FdTable
+  },
+  get mntNs() {
+    return t.nsproxy!.mnt as MountNamespace
+  },
+  set mntNs(_ns: MountNamespace) {
+    throw new Oops("the conformance machine changes mount namespaces through the task's nsproxy")
+  },
+  get ipcNs(): IpcNamespace {
+    return t.nsproxy!.ipc
+  },
+  set ipcNs(_ns: IpcNamespace) {
+    throw new Oops("the conformance machine changes IPC namespaces through the task's nsproxy")
+  },
+  nofile: 1024
+})
+
+/** The nsfs file of `kind` for /proc/self/ns/<kind>. */
+const nsOf = (t: Task, kind: string) => {
+  const nsp = t.nsproxy
+  switch (kind) {
+    case "user":
+      return t.cred.userNs
+    case "pid":
+      return t.activePidNs
+    case "pid_for_children":
+      return nsp?.pidForChildren
+    case "time_for_children":
+      return nsp?.timeForChildren
+    case "mnt":
+    case "uts":
+    case "ipc":
+    case "cgroup":
+    case "net":
+    case "time":
+      return nsp?.slot(kind)
+    default:
+      return undefined
+  }
+}
+
+/**
+ * The scenario-facing side of one task: process steps are the task's
+ * sched calls (Process), file calls the VFS call table of vfsMachine over
+ * the task's VFS state. Every step ends with the ordering rule of FORMAT.md
+ * 5.4 (letWokenRun): whatever the step woke runs until it blocks or exits
+ * before the task's next step, and the return to user mode delivers the
+ * task's own pending signals.
+ */
+const scenarioProcess = (m: Machine, proc: Process): ScenarioProcess => {
+  const t = proc.task
+  const view = vfsView(t)
+  const { calls: fileCalls, observe } = vfsCalls({ vfs: m.vfs, task: view })
+
+  const settle = <A, E>(e: Effect.Effect<A, E>): Effect.Effect<A, E> =>
+    Effect.suspend(() => {
+      const older = new Set(runqOf(m.kernel))
+      return Effect.matchEffect(e, {
+        onFailure: (err) => Effect.andThen(letWokenRun(t, older), Effect.fail(err)),
+        onSuccess: (a) => Effect.as(letWokenRun(t, older), a)
+      })
+    })
+
+  const sigaction = (a: ReadonlyArray<Decoded>, act: SigAction) => Effect.as(proc.sigaction(num(a[0]), act), 0)
+
+  const kill = (a: ReadonlyArray<Decoded>): Effect.Effect<number, SysError | ArgError> => {
+    const pid = num(a[0])
+    if (pid <= 0) return Effect.fail(new ArgError(`kill: pid ${pid}: scenarios signal one process (pid > 0)`))
+    const target = t.activePidNs.findTask(pid)
+    if (target !== undefined && target.groupLeader === m.kernel.initTask) {
+      return Effect.fail(new ArgError(`kill: pid ${pid} is not a process of the scenario`))
+    }
+    return proc.kill(pid, num(a[1]))
+  }
+
+  const unshare = (flags: number) =>
+    Effect.flatMap(proc.unshare(flags), () =>
+      Effect.gen(function* () {
+        if ((flags & CLONE_NEWUSER) !== 0) {
+          // the runner convention of FORMAT.md: root inside, mapped to root outside
+          const ns = t.cred.userNs
+          yield* Effect.ignore(procSetgroupsWrite(ns, "deny", t.cred))
+          yield* Effect.ignore(procUidMapWrite(ns, "0 0 1", t.cred))
+          yield* Effect.ignore(procGidMapWrite(ns, "0 0 1", t.cred))
+        }
+        return 0
+      })
+    )
+
+  /** setns(2) with a namespace fd: an nsproxy transaction, committed into the task. */
+  const setns = (fd: number, nstype: number): SysError | number => {
+    const file = view.files.fdget(fd)
+    if (file === undefined) return sysError("EBADF", "setns")
+    const ns = nsFromFile(file)
+    if (ns === undefined) return sysError("EINVAL", "setns", "not a namespace file")
+    const tx = setnsNamespace(
+      { nsproxy: t.nsproxy!, cred: t.cred, fsUsers: t.fs?.users ?? 1, threads: t.signal.threads.length, activePidNs: t.activePidNs, fs: t.fs },
+      ns,
+      nstype
+    )
+    if (tx instanceof SysError) return tx
+    tx.commit(t)
+    return 0
+  }
+
+  const openat = (a: ReadonlyArray<Decoded>) =>
+    Effect.flatMap(callFrom(fileCalls, "openat", a), (r) => {
+      const fd = r as number
+      const files = view.files
+      const file = files.fdget(fd)
+      // FIFOs the VFS opened as plain files (no file operations of their own); O_PATH opens never block
+      if (file === undefined || (file.inode.mode & S_IFMT) !== S_IFIFO || file.fop !== undefined || (file.fmode & (FMODE_READ | FMODE_WRITE)) === 0) {
+        return Effect.succeed(fd)
+      }
+      return fifoOpen(m.fifos, t, files, fd, file)
+    })
+
+  const procCalls: Readonly<Record<string, (a: ReadonlyArray<Decoded>) => Effect.Effect<unknown, SysError | ArgError>>> = {
+    waitpid: (a) => Effect.map(proc.wait4(num(a[0]), num(a[1])), waitRet),
+    kill,
+    getpid: () => proc.getpid(),
+    getppid: () => proc.getppid(),
+    pause: () => proc.pause(),
+    prctl: (a) => proc.prctl(num(a[0]), num(a[1])),
+    signal_ignore: (a) => sigaction(a, IGNORE),
+    signal_default: (a) => sigaction(a, DEFAULT),
+    signal_catch: (a) => sigaction(a, CATCH),
+    unshare: (a) => unshare(num(a[0])),
+    setns: (a) => Effect.suspend(() => {
+      const r = setns(num(a[0]), num(a[1]))
+      return r instanceof SysError ? Effect.fail(r) : Effect.succeed(r)
+    }),
+    openat,
+    nsfd: (a) =>
+      Effect.suspend(() => {
+        const ns = nsOf(t, String(a[0]))
+        if (ns === undefined) return Effect.fail(sysError("ENOENT", "open", `/proc/self/ns/${String(a[0])}`))
+        const r = installNsFd(m.vfs, view.files, ns, t.cred)
+        return r instanceof SysError ? Effect.fail(r) : Effect.succeed(r)
+      })
+  }
+
+  return {
+    call: (name, args) => {
+      const fn = procCalls[name]
+      return settle(fn !== undefined ? Effect.suspend(() => fn(args)) : callFrom(fileCalls, name, args))
+    },
+    fork: (name, _args, body) => {
+      if (name !== "fork") return Effect.fail(sysError("ENOSYS", name, "no containers on the conformance machine"))
+      const child: Program = (cp) => Effect.as(body(scenarioProcess(m, cp)), 0)
+      return settle(proc.fork(child))
+    },
+    exit: (code) => proc.exit_group(code),
+    ...observe
+  }
+}
+
+// ------------------------------------------------------------------ one scenario
+
+/**
+ * The result of a scenario the machine could not finish: the top-level steps
+ * done so far, then the step in progress with a runner_error (FORMAT.md 6.2).
+ */
+const unfinished = (scenario: Scenario, done: ReadonlyArray<StepResult>, what: string): ScenarioResult => ({
+  steps: [...done, { call: scenario.steps[done.length]?.call ?? "scenario", runner_error: what }],
+  mounts: [],
+  tree: {}
+})
+
+/**
+ * Run one scenario on a freshly booted sched kernel in the FORMAT.md start
+ * state, tear the kernel down, and audit leaks. Never fails: a scenario the
+ * machine cannot finish (every process blocked, the scenario process
+ * killed) gives a result with a runner_error.
+ */
+export const runSchedScenario = (scenario: Scenario): Effect.Effect<SchedScenarioRun> =>
+  Effect.gen(function* () {
+    const registry = new LiveObjects()
+    const world = createScenarioWorld({ registry })
+    const kernel = yield* Kernel.boot({
+      initUserNs: world.userNs,
+      // the world's mount namespace and fs_struct become PID 1's (taken over)
+      namespaces: { mnt: [mntNamespaceOps as unknown as NamespaceOps, world.task.mntNs] },
+      fs: world.task.fs,
+      files: vfsFdAdapter
+    })
+    // the rest of the world is the kernel's own now (its user namespace reference, init's cred, nsproxy, files)
+    world.task.files.put()
+    ;(world.task as { ipcNs?: { put(): void } }).ipcNs?.put()
+    world.task.cred.put()
+    world.userNs.put()
+
+    const m: Machine = { kernel, vfs: world.vfs, fifos: new Fifos() }
+    let result: ScenarioResult | undefined
+    const done: Array<StepResult> = []
+    const scenarioProgram: Program = (proc) =>
+      Effect.gen(function* () {
+        yield* proc.setsid()
+        result = yield* runScenario(scenario, scenarioProcess(m, proc), done)
+        return 0
+      })
+    // PID 1 is the runner: outside the scenario, in another session
+    const runner: Program = (init) =>
+      Effect.gen(function* () {
+        const pid = yield* init.fork(scenarioProgram)
+        yield* init.wait4(pid, 0)
+        return 0
+      })
+    const ran = yield* Effect.exit(kernel.run(runner))
+    yield* kernel.shutdown()
+    world.vfs.shutdown()
+    const leaks = registry.size() > 0 ? registry.report() : undefined
+    if (Exit.isFailure(ran)) {
+      const e = Cause.squash(ran.cause)
+      const text = e instanceof Error ? e.message : String(e)
+      // sched's deadlock report: "deadlock: every task is blocked" and a ps listing (pid state wchan comm)
+      const what = text.startsWith("deadlock:") ? `every process is blocked for good (${text.split("\n").slice(1).join("; ")})` : `kernel: ${text}`
+      return { result: unfinished(scenario, done, what), leaks, log: kernel.log }
+    }
+    return { result: result ?? unfinished(scenario, done, "the scenario process was killed"), leaks, log: kernel.log }
+  })
+
+/**
+ * Every scenario of a file (or only those named in `only`) on the sched
+ * machine, each on a fresh kernel: the results in expected.json's format,
+ * and per scenario that must count as failed, why: the leak audit after
+ * teardown, or kernel log lines (an oops, an unhandled error).
+ */
+export const runScenariosOnSched = Effect.fnUntraced(function* (scenarios: ScenarioFile, only: ReadonlyArray<string> = []) {
+  const results: Record<string, ScenarioResult> = {}
+  const failures: Record<string, string> = {}
+  for (const scenario of scenarios.scenarios) {
+    if (only.length > 0 && !only.includes(scenario.name)) continue
+    const run = yield* runSchedScenario(scenario)
+    results[scenario.name] = run.result
+    const why = [...(run.leaks === undefined ? [] : [run.leaks]), ...run.log.map((l) => `kernel log: ${l}`)]
+    if (why.length > 0) failures[scenario.name] = why.join("\n")
+  }
+  const file: ResultsFile = {
+    meta: { arch: "x86_64", format: 1, kernel: "simkernel", scenario_count: Object.keys(results).length },
+    scenarios: results
+  }
+  return { file, failures }
+})
