@@ -25,7 +25,6 @@ import {
   type SendOptions,
   type SockAddr,
   Socket,
-  type SocketInode,
   type UnixSockAddr,
   WaitQueue,
   WouldBlock
