@@ -10,6 +10,8 @@ import type { Pid } from "./Pid.js"
 import { allocPid, PID_MAX_DEFAULT, PidNamespace, pidNamespaceOps } from "./PidNamespace.js"
 import { Process, type Program } from "./Process.js"
 import { forceKill, sigqueueKill } from "./signal.js"
+import { vfsExecLookup, vfsFdAdapter } from "./vfs.js"
+import type { Vfs } from "@simkernel/vfs"
 import { PF_EXITING, SIGNAL_GROUP_EXIT, SIGNAL_UNKILLABLE, Task, type WaitChan, ZOMBIE } from "./Task.js"
 
 /**
@@ -40,12 +42,14 @@ export interface ProgramEntry {
 }
 
 /**
- * How execve(2) finds a program: given the task and the path, the program
- * with its file's attributes, or the errno of the lookup (ENOENT, EACCES,
- * ...). The kernel app walks the VFS here; by default the path is looked up
- * in the kernel's program table.
+ * How execve(2) finds a program: given the task and the path (and for
+ * execveat(2) the dirfd and flags), the program with its file's
+ * attributes, or the errno of the lookup (ENOENT, EACCES, ...).
+ * `vfsExecLookup` walks the VFS (the default when the kernel is booted
+ * with a Vfs); otherwise the path is looked up in the kernel's program
+ * table.
  */
-export type ExecLookup = (task: Task, path: string) => ProgramEntry | SysError
+export type ExecLookup = (task: Task, path: string, dirfd?: number, flags?: number) => ProgramEntry | SysError
 
 export interface KernelOptions {
   readonly registry?: LiveObjects
@@ -56,11 +60,18 @@ export interface KernelOptions {
   readonly programs?: Readonly<Record<string, Program>>
   /** Other namespace types (the VFS's mnt, the net package's net) and their initial namespaces (taken over). */
   readonly namespaces?: { readonly mnt?: readonly [NamespaceOps, NsCommon]; readonly net?: readonly [NamespaceOps, NsCommon] }
-  /** The descriptor tables; SimpleFdTable when omitted. */
+  /**
+   * The VFS the tasks use: with one, descriptor tables are vfs FdTables
+   * with pidfds as anonymous-inode Files (vfsFdAdapter), execve looks
+   * paths up through it (vfsExecLookup), and pipes work. The caller keeps
+   * it (and calls vfs.shutdown() after the kernel's shutdown).
+   */
+  readonly vfs?: Vfs
+  /** The descriptor tables; vfsFdAdapter(vfs) with a Vfs, SimpleFdTable otherwise. */
   readonly files?: FdAdapter
   /** The first task's fs_struct (taken over); none when omitted. */
   readonly fs?: FsStructLike
-  /** execve(2)'s path lookup; the program table by default. */
+  /** execve(2)'s path lookup; vfsExecLookup with a Vfs, the program table otherwise. */
   readonly execLookup?: ExecLookup
 }
 
@@ -83,6 +94,8 @@ export class Kernel {
   readonly initPidNs: PidNamespace
   readonly initTask: Task
   readonly fdAdapter: FdAdapter
+  /** The VFS the kernel was booted with, if any. */
+  readonly vfs: Vfs | undefined
   readonly execLookup: ExecLookup
   readonly programs = new Map<string, ProgramEntry>()
   readonly taskHooks: Array<TaskHooks> = []
@@ -107,8 +120,11 @@ export class Kernel {
     const userNs = options.initUserNs?.get() ?? createInitUserNs({ registry: options.registry ?? new LiveObjects() })
     this.initUserNs = userNs
     this.live = userNs.liveObjects
-    this.fdAdapter = options.files ?? simpleFdAdapter
-    this.execLookup = options.execLookup ?? ((_t, path) => this.programs.get(path) ?? sysError("ENOENT", "execve", path))
+    this.vfs = options.vfs
+    this.fdAdapter = options.files ?? (options.vfs !== undefined ? vfsFdAdapter(options.vfs) : simpleFdAdapter)
+    this.execLookup =
+      options.execLookup ??
+      (options.vfs !== undefined ? vfsExecLookup : (_t, path) => this.programs.get(path) ?? sysError("ENOENT", "execve", path))
     for (const [name, program] of Object.entries(options.programs ?? {})) this.register(name, program)
     this.initPidNs = PidNamespace.createInit(userNs, options.pidMax ?? PID_MAX_DEFAULT)
     const ns = options.namespaces ?? {}
@@ -321,6 +337,35 @@ export class Kernel {
       }
       if (this.current === t) this.current = undefined
       this.kick()
+    })
+  }
+
+  /**
+   * wait_event_interruptible() on a wait queue: park `t` on `chan` until a
+   * wake-up of `wq` finds `ready()` true (or a signal wakes it); the
+   * waiter is removed when the task runs again or is interrupted.
+   */
+  sleepOn(
+    t: Task,
+    chan: WaitChan,
+    wq: { add(fn: (events: number) => void): () => void },
+    ready: () => boolean
+  ): Effect.Effect<void> {
+    return Effect.callback<void>((resume) => {
+      const remove = wq.add(() => {
+        if (ready()) this.wakeChan(t, chan)
+      })
+      t.resume = (wake) => {
+        remove()
+        resume(wake)
+      }
+      if (t.sched === "running") {
+        t.sched = "blocked"
+        t.chan = chan
+      }
+      if (this.current === t) this.current = undefined
+      this.kick()
+      return Effect.sync(remove)
     })
   }
 

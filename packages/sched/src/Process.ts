@@ -19,6 +19,8 @@ import {
   POLLHUP,
   POLLNVAL,
   SIGCHLD,
+  SIGPIPE,
+  SI_USER,
   sysError,
   SysError,
   W_EXITCODE,
@@ -26,16 +28,20 @@ import {
 } from "@simkernel/abi"
 import { abortCreds, commitCreds, isDumpabilityChanged, type NewCred, setgid, setuid, unshareUserns } from "@simkernel/cred"
 import { switchTaskNamespaces, unshareNsproxyNamespaces } from "@simkernel/nsproxy"
+import { fromKuidMunged } from "@simkernel/cred"
+import { type FdTable, FifoOpenWait, ksysOpenat, ksysRead, ksysWrite, pipe2, vfsPoll, type VfsTask, WaitQueue, WouldBlock } from "@simkernel/vfs"
 import { Clock, Effect } from "effect"
 import { doExecve } from "./exec.js"
 import { doExit, doGroupExit } from "./exit.js"
 import { clone3Args, type CloneArgs, cloneArgsFromLegacy, type CloneResult, kernelClone, type KernelCloneArgs } from "./fork.js"
 import { pidfdGet, pidfdOpen, pidfdSendSignal, setnsByPidfd } from "./pidfd.js"
-import { doSigaction, doTkill, getSignal, killSomething, signalPending, sigprocmask } from "./signal.js"
+import { doSigaction, doTkill, getSignal, killSomething, sendSignalLocked, signalPending, sigprocmask } from "./signal.js"
 import type { SigAction } from "./signal-types.js"
 import type { SigSet } from "./sigset.js"
 import { getpgid, getsid, prctl, setpgid, setsid } from "./sys.js"
-import { PF_EXITING, type Task } from "./Task.js"
+import { PF_EXITING, type Task, type WaitChan } from "./Task.js"
+import type { Pid } from "./Pid.js"
+import { pidfdFromFile } from "./vfs.js"
 import { doWait, type WaitResult, wait4Opts, waitidOpts } from "./wait.js"
 
 /** A program: what a task runs, given its Process handle; it returns the exit status. */
@@ -82,8 +88,15 @@ const exitEffect = Effect.fnUntraced(function* (t: Task, code: number, group: bo
   return yield* Effect.interrupt
 })
 
-const execEffect = Effect.fnUntraced(function* (t: Task, path: string, argv: ReadonlyArray<string>, envp: ReadonlyArray<string>) {
-  const entry = yield* doExecve(t, path, argv, envp).pipe(Effect.catch((e: SysError) => finish(t, e)))
+const execEffect = Effect.fnUntraced(function* (
+  t: Task,
+  path: string,
+  argv: ReadonlyArray<string>,
+  envp: ReadonlyArray<string>,
+  dirfd?: number,
+  flags?: number
+) {
+  const entry = yield* doExecve(t, path, argv, envp, dirfd, flags).pipe(Effect.catch((e: SysError) => finish(t, e)))
   if (signalPending(t)) yield* getSignal(t)
   const code = yield* entry.program(t.process).pipe(
     Effect.catch((e: SysError) =>
@@ -95,6 +108,90 @@ const execEffect = Effect.fnUntraced(function* (t: Task, path: string, argv: Rea
   )
   return yield* exitEffect(t, W_EXITCODE(code & 0xff, 0), true)
 })
+
+/**
+ * Sleep on a WouldBlock's wait queue until its condition holds (as
+ * wait_event_interruptible()): true when a signal with a handler
+ * interrupted the wait (the call then ends with EINTR or its partial
+ * count); a fatal signal ends the task here.
+ */
+const waitWouldBlock = (t: Task, wb: WouldBlock, chan: WaitChan): Effect.Effect<boolean> =>
+  wb.ready() || signalPending(t) ? afterWait(t) : Effect.flatMap(t.kernel.sleepOn(t, chan, wb.wq, wb.ready), () => afterWait(t))
+
+const NOT_INTERRUPTED = Effect.succeed(false)
+
+const afterWait = (t: Task): Effect.Effect<boolean> =>
+  signalPending(t) ? Effect.map(getSignal(t), (d) => d.handled > 0) : NOT_INTERRUPTED
+
+/** read(2) through the VFS: on an empty pipe (without O_NONBLOCK) the task sleeps until data or EOF. */
+const readEffect = (t: Task, fd: number, buf: Uint8Array): Effect.Effect<number, SysError> =>
+  Effect.suspend(function loop(): Effect.Effect<number, SysError> {
+    if (dead(t)) return Effect.interrupt
+    const r = ksysRead(t.vfsTask(), fd, buf)
+    if (r instanceof WouldBlock)
+      return Effect.flatMap(waitWouldBlock(t, r, "pipe"), (intr) => (intr ? finish(t, sysError("EINTR", "read")) : loop()))
+    return finish(t, r)
+  })
+
+/**
+ * write(2) through the VFS: a pipe write that does not fit (without
+ * O_NONBLOCK) sleeps until there is room, the rest then follows; EPIPE
+ * sends the writer SIGPIPE (pipe_write()'s send_sig(SIGPIPE, current, 0)),
+ * which kills it unless caught or ignored.
+ */
+const writeEffect = (t: Task, fd: number, buf: Uint8Array): Effect.Effect<number, SysError> =>
+  Effect.suspend(() => {
+    const loop = (rest: Uint8Array, total: number, cont: boolean): Effect.Effect<number, SysError> => {
+      if (dead(t)) return Effect.interrupt
+      const r = ksysWrite(t.vfsTask(), fd, rest, cont)
+      if (r instanceof WouldBlock) {
+        const sofar = total + r.done
+        const left = rest.subarray(r.done)
+        return Effect.flatMap(waitWouldBlock(t, r, "pipe"), (intr) =>
+          intr ? finish(t, sofar > 0 ? sofar : sysError("EINTR", "write")) : loop(left, sofar, true)
+        )
+      }
+      if (r instanceof SysError) {
+        if (r.errno === "EPIPE") sendSigpipe(t)
+        return finish(t, total > 0 ? total : r)
+      }
+      return finish(t, total + r)
+    }
+    return loop(buf, 0, false)
+  })
+
+/**
+ * openat(2) through the VFS: opening a FIFO without O_NONBLOCK sleeps
+ * until the other side opens (EINTR when a handled signal comes first).
+ */
+const openEffect = (t: Task, dirfd: number, path: string, flags: number, mode: number): Effect.Effect<number, SysError> =>
+  Effect.suspend(() => {
+    if (dead(t)) return Effect.interrupt
+    const r = ksysOpenat(t.vfsTask(), dirfd, path, flags, mode)
+    if (!(r instanceof FifoOpenWait)) return finish(t, r)
+    const again = (): Effect.Effect<number, SysError> =>
+      Effect.flatMap(
+        Effect.onInterrupt(waitWouldBlock(t, r, "pipe"), () => Effect.sync(() => r.cancel())),
+        (intr) => {
+          if (intr) {
+            r.cancel()
+            return finish(t, sysError("EINTR", "openat"))
+          }
+          return r.ready() ? finish(t, r.finish()) : again()
+        }
+      )
+    return again()
+  })
+
+/** send_sig(SIGPIPE, current, 0): SI_USER from the task itself, to its process. */
+const sendSigpipe = (t: Task): void =>
+  sendSignalLocked(
+    SIGPIPE,
+    { signo: SIGPIPE, code: SI_USER, pid: t.tgidIn(t.activePidNs), uid: fromKuidMunged(t.cred.userNs, t.cred.uid), status: 0 },
+    t,
+    "tgid",
+    false
+  )
 
 /** pause(2): sleep until a signal runs a handler (then EINTR) or kills. */
 const pauseEffect = (t: Task): Effect.Effect<never, SysError> =>
@@ -126,19 +223,45 @@ const sleepEffect = Effect.fnUntraced(function* (t: Task, ms: number) {
   }
 })
 
-/** poll(2) on pidfds: readable when the process has exited. */
+/**
+ * One descriptor's revents for poll(2): a pidfd's (POLLIN once the
+ * process has exited), a VFS file's vfs_poll() (pipes: POLLIN, POLLOUT,
+ * POLLHUP, POLLERR), POLLNVAL for a closed fd; and what to sleep on.
+ */
+const pollOne = (t: Task, fd: number, events: number, pids: Array<Pid>, wqs: Array<WaitQueue>): number => {
+  const mask = events | POLLERR | POLLHUP
+  if (t.kernel.vfs !== undefined && t.files !== undefined) {
+    const f = fd >= 0 ? (t.files as unknown as FdTable).fdget(fd) : undefined
+    if (f === undefined) return fd < 0 ? 0 : POLLNVAL
+    const p = pidfdFromFile(f)
+    const r = (p !== undefined ? p.poll() : vfsPoll(f)) & mask
+    if (r === 0) {
+      if (p !== undefined) pids.push(p.pid)
+      else {
+        const wq = f.fop?.waitQueue?.(f)
+        if (wq !== undefined) wqs.push(wq)
+      }
+    }
+    return r
+  }
+  const f = t.files === undefined ? undefined : pidfdGet(t, fd, "poll")
+  const r = f === undefined || f instanceof SysError ? POLLNVAL : f.poll() & mask
+  if (r === 0 && f !== undefined && !(f instanceof SysError)) pids.push(f.pid)
+  return r
+}
+
+/** poll(2) on pidfds and (with a Vfs) any file: pipes, regular files. */
 const pollEffect = Effect.fnUntraced(function* (t: Task, fds: ReadonlyArray<PollFd>, timeoutMs: number) {
   const k = t.kernel
   const deadline = timeoutMs > 0 ? (yield* Clock.currentTimeMillis) + timeoutMs : 0
   for (;;) {
     const revents: Array<number> = []
     let ready = 0
-    const pids = []
+    const pids: Array<Pid> = []
+    const wqs: Array<WaitQueue> = []
     for (const { fd, events } of fds) {
-      const f = t.files === undefined ? undefined : pidfdGet(t, fd, "poll")
-      const r = f === undefined || f instanceof SysError ? POLLNVAL : f.poll() & (events | POLLERR | POLLHUP)
+      const r = pollOne(t, fd, events, pids, wqs)
       if (r !== 0) ready++
-      else if (f !== undefined && !(f instanceof SysError)) pids.push(f.pid)
       revents.push(r)
     }
     if (ready > 0 || timeoutMs === 0) return yield* finish(t, revents)
@@ -146,15 +269,21 @@ const pollEffect = Effect.fnUntraced(function* (t: Task, fds: ReadonlyArray<Poll
     if (!signalPending(t)) {
       const wake = () => k.wakeChan(t, "poll")
       for (const p of pids) (p.pollWaiters ??= []).push(wake)
+      const removes = wqs.map((wq) => wq.add(wake))
       if (timeoutMs > 0) k.startTimer(t, deadline - (yield* Clock.currentTimeMillis), wake)
-      yield* k.park(t, "poll")
-      for (const p of pids) {
-        const w = p.pollWaiters
-        if (w !== undefined) {
-          const i = w.indexOf(wake)
-          if (i >= 0) w.splice(i, 1)
-        }
-      }
+      yield* Effect.ensuring(
+        k.park(t, "poll"),
+        Effect.sync(() => {
+          for (const r of removes) r()
+          for (const p of pids) {
+            const w = p.pollWaiters
+            if (w !== undefined) {
+              const i = w.indexOf(wake)
+              if (i >= 0) w.splice(i, 1)
+            }
+          }
+        })
+      )
     }
     if (signalPending(t)) {
       const d = yield* getSignal(t)
@@ -277,9 +406,18 @@ export class Process {
     return Effect.suspend(() => cloneEffect(this.task, clone3Args(args, fn)))
   }
 
-  /** execve(2) of a program registered under `path`: never returns on success. */
+  /**
+   * execve(2): never returns on success. With a Vfs, `path` is a file
+   * whose first line is `#!simkernel NAME` (vfsExecLookup's rules);
+   * otherwise a program registered under `path`.
+   */
   execve(path: string, argv: ReadonlyArray<string>, envp: ReadonlyArray<string> = []): Effect.Effect<never, SysError> {
     return execEffect(this.task, path, argv, envp)
+  }
+
+  /** execveat(2): `path` relative to `dirfd`; AT_EMPTY_PATH with "" runs the file open at `dirfd`; AT_SYMLINK_NOFOLLOW. */
+  execveat(dirfd: number, path: string, argv: ReadonlyArray<string>, envp: ReadonlyArray<string>, flags: number): Effect.Effect<never, SysError> {
+    return execEffect(this.task, path, argv, envp, dirfd, flags)
   }
 
   /** exit(2): this thread ends with `status & 0xff`. */
@@ -382,9 +520,58 @@ export class Process {
     return Effect.suspend(() => finish(this.task, info !== undefined ? sysError("EINVAL", "pidfd_send_signal") : (pidfdSendSignal(this.task, pidfd, sig, flags) ?? 0)))
   }
 
-  /** poll(2) over pidfds: returns each descriptor's revents (POLLNVAL for anything not a pidfd). */
+  /**
+   * poll(2): each descriptor's revents. Pidfds are readable once the
+   * process exits; with a Vfs any file polls (pipes as pipe_poll());
+   * without one, anything not a pidfd is POLLNVAL. A negative fd is skipped (0).
+   */
   poll(fds: ReadonlyArray<PollFd>, timeoutMs: number): Effect.Effect<Array<number>, SysError> {
     return Effect.suspend(() => (dead(this.task) ? Effect.interrupt : pollEffect(this.task, fds, timeoutMs)))
+  }
+
+  // files (with a Vfs)
+
+  /**
+   * The task as the VFS sees it, for calling any @simkernel/vfs function
+   * (openat, mknodat, fstat, ...) on its own tables. Needs a kernel booted
+   * with a Vfs.
+   */
+  get vfs(): VfsTask {
+    return this.task.vfsTask()
+  }
+
+  /**
+   * openat(2) (any @simkernel/vfs openat rule); opening a FIFO without
+   * O_NONBLOCK sleeps until a partner opens the other end.
+   */
+  openat(dirfd: number, path: string, flags: number, mode = 0): Effect.Effect<number, SysError> {
+    return this.task.kernel.vfs === undefined
+      ? Effect.suspend(() => finish(this.task, sysError("ENOSYS", "openat", "no VFS in this kernel")))
+      : openEffect(this.task, dirfd, path, flags, mode)
+  }
+
+  /** pipe2(2): [read end, write end]; O_CLOEXEC, O_NONBLOCK, O_DIRECT (packets); EINVAL otherwise. */
+  pipe2(flags = 0): Effect.Effect<readonly [number, number], SysError> {
+    return Effect.suspend(() => {
+      const t = this.task
+      if (t.kernel.vfs === undefined) return finish(t, sysError("ENOSYS", "pipe2", "no VFS in this kernel"))
+      return finish(t, pipe2(t.vfsTask(), flags))
+    })
+  }
+
+  /** pipe(2). */
+  pipe(): Effect.Effect<readonly [number, number], SysError> {
+    return this.pipe2(0)
+  }
+
+  /** read(2): sleeps on an empty pipe that still has writers (EAGAIN with O_NONBLOCK); 0 at EOF. */
+  read(fd: number, buf: Uint8Array): Effect.Effect<number, SysError> {
+    return this.task.kernel.vfs === undefined ? Effect.suspend(() => finish(this.task, sysError("EBADF", "read"))) : readEffect(this.task, fd, buf)
+  }
+
+  /** write(2): sleeps on a full pipe (EAGAIN / a short count with O_NONBLOCK); EPIPE and SIGPIPE with no reader. */
+  write(fd: number, buf: Uint8Array): Effect.Effect<number, SysError> {
+    return this.task.kernel.vfs === undefined ? Effect.suspend(() => finish(this.task, sysError("EBADF", "write"))) : writeEffect(this.task, fd, buf)
   }
 
   /** close(2). */

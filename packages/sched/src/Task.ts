@@ -9,6 +9,7 @@ import type { PidNamespace } from "./PidNamespace.js"
 import type { Process, Program } from "./Process.js"
 import { SigHand, SigPending } from "./signal-types.js"
 import { EMPTY_SIGSET, type SigSet } from "./sigset.js"
+import { TaskVfsView } from "./vfs.js"
 
 /** A task's exit state (exit_state): alive, a zombie waiting to be reaped, or reaped. */
 export type ExitState = { readonly tag: "running" } | { readonly tag: "zombie" } | { readonly tag: "dead" }
@@ -24,7 +25,7 @@ export const DEAD: ExitState = Object.freeze({ tag: "dead" })
 export type SchedState = "new" | "running" | "runnable" | "blocked" | "done"
 
 /** What a blocked task waits for (its wait queue). */
-export type WaitChan = "child" | "pause" | "sleep" | "stopped" | "vfork" | "poll" | "pidns" | "exec"
+export type WaitChan = "child" | "pause" | "sleep" | "stopped" | "vfork" | "poll" | "pidns" | "exec" | "pipe"
 
 // task->flags
 export const PF_EXITING = 0x00000004
@@ -138,6 +139,7 @@ export class Task extends Refcounted {
   argv: ReadonlyArray<string>
   envp: ReadonlyArray<string>
   private proc: Process | undefined = undefined
+  private vfsView: TaskVfsView | undefined = undefined
 
   constructor(init: {
     kernel: Kernel
@@ -178,6 +180,15 @@ export class Task extends Refcounted {
   /** The per-task handle its program and handlers use. */
   get process(): Process {
     return (this.proc ??= this.kernel.makeProcess(this))
+  }
+
+  /**
+   * The task as the VFS sees it (a VfsTask: cred, fs_struct, descriptor
+   * table and mount namespace, read live). Meaningful when the kernel was
+   * booted with a Vfs (its tables are then vfs FdTables).
+   */
+  vfsTask(): TaskVfsView {
+    return (this.vfsView ??= new TaskVfsView(this))
   }
 
   /** thread_group_leader(). */

@@ -22,10 +22,12 @@ export const doExecve = Effect.fnUntraced(function* (
   t: Task,
   path: string,
   argv: ReadonlyArray<string>,
-  envp: ReadonlyArray<string>
+  envp: ReadonlyArray<string>,
+  dirfd?: number,
+  flags?: number
 ) {
   const k = t.kernel
-  const entry: ProgramEntry | SysError = k.execLookup(t, path)
+  const entry: ProgramEntry | SysError = dirfd === undefined ? k.execLookup(t, path) : k.execLookup(t, path, dirfd, flags)
   if (entry instanceof SysError) return yield* Effect.fail(entry)
   if ((entry.mode & 0o111) === 0) return yield* Effect.fail(sysError("EACCES", "execve", path))
   const bprm = yield* bprmCredsFromFile(t.cred, { mode: entry.mode, uid: entry.uid, gid: entry.gid, nosuid: entry.nosuid }, {
@@ -75,7 +77,9 @@ export const doExecve = Effect.fnUntraced(function* (
   t.sighand.flushHandlers(false)
   t.flags &= ~PF_FORKNOEXEC
   t.selfExecId++
-  t.comm = path.slice(path.lastIndexOf("/") + 1).slice(0, 15)
+  // bprm->filename: the path, or "/dev/fd/N" for execveat(fd, "", AT_EMPTY_PATH)
+  const filename = path === "" && dirfd !== undefined ? `/dev/fd/${dirfd}` : path
+  t.comm = filename.slice(filename.lastIndexOf("/") + 1).slice(0, 15)
   t.argv = argv
   t.envp = envp
   t.program = entry.program

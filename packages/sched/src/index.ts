@@ -77,3 +77,4 @@ export { type FdAdapter, type FilesStruct, type FsStructLike, PidfdFile, SimpleF
 export { pidfdGet, pidfdOpen, pidfdSendSignal, ptraceMayAccess, setnsByPidfd } from "./pidfd.js"
 export { getpgid, getsid, prctl, setpgid, setsid } from "./sys.js"
 export { doExecve } from "./exec.js"
+export { parseSimkernelShebang, pidfdFops, pidfdFromFile, TaskVfsView, vfsExecLookup, vfsFdAdapter } from "./vfs.js"

@@ -125,7 +125,7 @@ const wantsSignal = (sig: number, t: Task): boolean => {
 export const signalWakeUp = (t: Task, fatal: boolean): void => {
   if (t.sched !== "blocked") return
   const chan = t.chan
-  if (chan === "child" || chan === "pause" || chan === "sleep" || chan === "poll") t.kernel.wakeUp(t)
+  if (chan === "child" || chan === "pause" || chan === "sleep" || chan === "poll" || chan === "pipe") t.kernel.wakeUp(t)
   else if (fatal && (chan === "stopped" || chan === "vfork" || chan === "exec")) t.kernel.wakeUp(t)
 }
 

@@ -1,5 +1,7 @@
 import { SysError } from "@simkernel/abi"
-import { assertNoLeaks, type LiveObjects, Refcounted } from "@simkernel/kref"
+import { assertNoLeaks, type LiveObjects, LiveObjects as LiveObjectsCtor, Refcounted } from "@simkernel/kref"
+import type { NamespaceOps } from "@simkernel/nsproxy"
+import { createScenarioWorld, mntNamespaceOps } from "@simkernel/vfs"
 import { Effect } from "effect"
 import { TestClock } from "effect/testing"
 import { Kernel, type KernelOptions, type Process, type Program } from "../src/index.js"
@@ -55,6 +57,34 @@ export const runWithClock = (init: Program, steps: ReadonlyArray<number>, option
     const status = yield* k.waitInit()
     yield* k.shutdown()
     assertNoLeaks(k.live)
+    if (k.log.length > 0) return yield* Effect.die(k.log.join("\n"))
+    return { status, kernel: k }
+  })
+
+/**
+ * Boot a kernel on a VFS (a scenario world: tmpfs at /, PID 1's mount
+ * namespace and fs_struct), run `init` as PID 1, shut down, audit leaks.
+ */
+export const runVfsInit = (init: Program, options: KernelOptions = {}) =>
+  Effect.gen(function* () {
+    const registry = new LiveObjectsCtor()
+    const world = createScenarioWorld({ registry })
+    const k = yield* Kernel.boot({
+      ...options,
+      initUserNs: world.userNs,
+      namespaces: { mnt: [mntNamespaceOps as unknown as NamespaceOps, world.task.mntNs] },
+      fs: world.task.fs,
+      vfs: world.vfs
+    })
+    // the kernel holds what it needs of the world now
+    world.task.files.put()
+    world.task.ipcNs.put()
+    world.task.cred.put()
+    world.userNs.put()
+    const status = yield* k.run(init)
+    yield* k.shutdown()
+    world.vfs.shutdown()
+    assertNoLeaks(registry)
     if (k.log.length > 0) return yield* Effect.die(k.log.join("\n"))
     return { status, kernel: k }
   })

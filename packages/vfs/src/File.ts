@@ -5,6 +5,7 @@ import type { Dentry } from "./Dentry.js"
 import type { Inode } from "./Inode.js"
 import type { Mount } from "./Mount.js"
 import type { Path } from "./Path.js"
+import type { WaitQueue } from "./waitQueue.js"
 
 export const FMODE_READ = 0x1
 export const FMODE_WRITE = 0x2
@@ -27,6 +28,10 @@ export interface FileOperations {
   readonly dirfdRoot?: (file: File, absolute: boolean) => Path | SysError
   /** read(2) for a file that is not a tmpfs file or device (an fs context's message log). */
   readonly read?: (file: File, buf: Uint8Array) => number | SysError
+  /** ->poll(): the POLL* events ready now (DEFAULT_POLLMASK without it). */
+  readonly poll?: (file: File) => number
+  /** The wait queue poll(2) sleeps on until `poll` may have changed. */
+  readonly waitQueue?: (file: File) => WaitQueue
   /** Called once when the last reference to the file goes. */
   readonly release?: (file: File) => void
 }
@@ -50,6 +55,8 @@ export class File extends Refcounted {
   readonly cred: Cred
   fop: FileOperations | undefined
   privateData: unknown = undefined
+  /** f_pipe: a FIFO reader's writer count at open, so poll's POLLHUP waits for a writer to have come (0 otherwise). */
+  pipeVersion = 0
   /** getdents64 cursor: the names left to return, captured when reading starts. */
   dirSnapshot: Array<string> | undefined = undefined
 

@@ -1,5 +1,4 @@
 import {
-  ANON_INODE_FS_MAGIC,
   AT_FDCWD,
   CAP_SYS_ADMIN,
   FSCONFIG_CMD_CREATE,
@@ -17,58 +16,20 @@ import {
   FSPICK_EMPTY_PATH,
   FSPICK_NO_AUTOMOUNT,
   FSPICK_SYMLINK_NOFOLLOW,
-  NAME_MAX,
   O_RDWR,
   PATH_MAX,
   sysError,
   type SysError
 } from "@simkernel/abi"
-import { capable, type Cred, nsCapable } from "@simkernel/cred"
-import { FS_USERNS_MOUNT, MNT_INTERNAL, PAGE_SIZE } from "./constants.js"
-import { Dentry } from "./Dentry.js"
-import { File, type FileOperations } from "./File.js"
+import { capable, nsCapable } from "@simkernel/cred"
+import { FS_USERNS_MOUNT } from "./constants.js"
+import { anonInodeGetfile } from "./anonInodes.js"
+import type { File, FileOperations } from "./File.js"
 import { FsContext, type FsParameter, vfsGetTree, vfsParseFsParam } from "./FsContext.js"
-import type { FsType } from "./FsType.js"
-import { Inode } from "./Inode.js"
-import type { Mount } from "./Mount.js"
 import { filenameLookup, LOOKUP_AUTOMOUNT, LOOKUP_EMPTY, LOOKUP_FOLLOW } from "./namei.js"
-import { fsContextForReconfigure, mayMount, reconfigureSuper, vfsCreateMount } from "./namespace.js"
+import { fsContextForReconfigure, mayMount, reconfigureSuper } from "./namespace.js"
 import type { Path } from "./Path.js"
-import { sgetAnon } from "./Superblock.js"
 import type { VfsTask } from "./Task.js"
-import type { Vfs } from "./Vfs.js"
-
-/** fs/anon_inodes.c: the internal filesystem "[fscontext]" files live on. */
-const anonInodeType: FsType = {
-  name: "anon_inodefs",
-  fsFlags: 0,
-  requiresDev: false,
-  magic: ANON_INODE_FS_MAGIC,
-  initFsContext: () => undefined,
-  parseParam: () => undefined,
-  getTree: () => undefined,
-  reconfigure: () => undefined,
-  showOptions: () => "",
-  statfs: (sb) => ({ type: ANON_INODE_FS_MAGIC, bsize: PAGE_SIZE, blocks: 0, bfree: 0, bavail: 0, files: 0, ffree: 0, fsid: [sb.dev, 0], namelen: NAME_MAX, frsize: PAGE_SIZE })
-}
-
-/**
- * anon_inode_getfile()'s mount and its one shared inode (anon_inode_inode,
- * mode 0600 of no file type), made on first use; Vfs.shutdown() drops it.
- */
-const anonInodePath = (vfs: Vfs, cred: Cred): Path | SysError => {
-  let mnt: Mount | SysError | undefined = vfs.internalMounts.get("anon_inodefs")
-  if (mnt === undefined) {
-    const sb = sgetAnon(vfs, anonInodeType, cred.userNs.initNs, 0)
-    if ("errno" in sb) return sb
-    sb.root = new Dentry("/", undefined, new Inode(sb, 1, 0o600, 0, 0))
-    mnt = vfsCreateMount(sb, sb.root, MNT_INTERNAL, "anon_inodefs")
-    sb.put()
-    if ("errno" in mnt) return mnt
-    vfs.internalMounts.set("anon_inodefs", mnt)
-  }
-  return { mnt, dentry: mnt.root }
-}
 
 /**
  * fscontext_read(): one message of the context's log per read, oldest
@@ -98,13 +59,11 @@ export const fsContextFromFile = (file: File): FsContext | undefined =>
 
 /** fscontext_create_fd(): an O_RDWR "[fscontext]" file holding `fc` (taking the caller's reference), installed. */
 const fscontextCreateFd = (task: VfsTask, fc: FsContext, cloexec: boolean): number | SysError => {
-  const path = anonInodePath(fc.vfs, task.cred)
-  if ("errno" in path) {
+  const file = anonInodeGetfile(fc.vfs, "[fscontext]", fscontextFops, fc, O_RDWR, task.cred)
+  if ("errno" in file) {
     fc.put()
-    return path
+    return file
   }
-  const file = new File(path, O_RDWR, task.cred, fscontextFops)
-  file.privateData = fc
   const fd = task.files.install(file, cloexec, task.nofile)
   if (typeof fd !== "number") file.put()
   return fd

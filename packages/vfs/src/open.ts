@@ -53,6 +53,8 @@ import { capableWrtInodeUidgid, inGroupP, kgidHasMapping, kuidHasMapping, makeKg
 import { MAY_APPEND, MAY_CHDIR, MAY_EXEC, MAY_OPEN, MAY_READ, MAY_WRITE } from "./constants.js"
 import { Dentry } from "./Dentry.js"
 import { charDeviceOps } from "./devices.js"
+import { fifoOpen, fifoPartnerWait } from "./pipe.js"
+import { type WaitQueue, WouldBlock } from "./waitQueue.js"
 import { File } from "./File.js"
 import type { Inode } from "./Inode.js"
 import { createEntry, initOwner, mayCreate, mntWantWrite } from "./inodeOps.js"
@@ -389,9 +391,65 @@ const doSysOpenat2 = (task: VfsTask, dirfd: number, path: string, how: OpenHow, 
   if ("errno" in op) return op
   const file = doFilpOpen(task, dirfd, path, op)
   if ("errno" in file) return file
-  const fd = task.files.install(file, (how.flags & O_CLOEXEC) !== 0, task.nofile)
+  return installOpened(task, file, (how.flags & O_CLOEXEC) !== 0)
+}
+
+const installOpened = (task: VfsTask, file: File, cloexec: boolean): number | SysError => {
+  const fd = task.files.install(file, cloexec, task.nofile)
   if (typeof fd !== "number") file.put()
   return fd
+}
+
+/**
+ * A FIFO open waiting for its partner (wait_for_partner()): the File is
+ * open and counted already. Park on `wq` until `ready()`, then `finish()`
+ * installs the fd; `cancel()` (a signal interrupted the wait: EINTR)
+ * closes the File again.
+ */
+export class FifoOpenWait extends WouldBlock {
+  constructor(
+    private readonly task: VfsTask,
+    readonly file: File,
+    private readonly cloexec: boolean,
+    ready: () => boolean
+  ) {
+    super((file.privateData as { wq: WaitQueue }).wq, ready)
+  }
+
+  finish(): number | SysError {
+    return installOpened(this.task, this.file, this.cloexec)
+  }
+
+  cancel(): void {
+    this.file.put()
+  }
+}
+
+/**
+ * openat(2) as a task that may sleep calls it: like openat, but a FIFO
+ * opens as a pipe (fifo_open()): without O_NONBLOCK the answer is a
+ * FifoOpenWait until the other side opens (a reader waits for a writer, a
+ * writer for a reader); O_WRONLY|O_NONBLOCK with no reader is ENXIO. The
+ * plain openat() opens a FIFO as a file without a data path (it never
+ * sleeps, and leaves FIFO semantics to its caller).
+ */
+export const ksysOpenat = (task: VfsTask, dirfd: number, path: string, flags: number, mode: number): number | SysError | FifoOpenWait => {
+  const how: OpenHow = { flags: flags & VALID_OPEN_FLAGS, mode: (flags & (O_CREAT | __O_TMPFILE)) !== 0 ? mode & S_IALLUGO : 0, resolve: 0 }
+  const op = buildOpenFlags(how, false)
+  if ("errno" in op) return op
+  const file = doFilpOpen(task, dirfd, path, op)
+  if ("errno" in file) return file
+  if ((file.inode.mode & S_IFMT) === S_IFIFO && !file.isPath && file.fop === undefined) {
+    const err = fifoOpen(file)
+    if (err !== undefined) {
+      file.put()
+      return err
+    }
+  }
+  const cloexec = (how.flags & O_CLOEXEC) !== 0
+  const wait = fifoPartnerWait(file)
+  if (wait !== undefined && !wait()) return new FifoOpenWait(task, file, cloexec, wait)
+  return installOpened(task, file, cloexec)
 }
 
 /** close(2). */

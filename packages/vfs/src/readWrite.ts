@@ -1,7 +1,10 @@
 import { O_APPEND, SEEK_CUR, SEEK_DATA, SEEK_END, SEEK_HOLE, SEEK_SET, S_ISGID, S_ISUID, S_IXGRP, sysError, type SysError } from "@simkernel/abi"
 import { capableWrtInodeUidgid } from "@simkernel/cred"
 import { CAP_FSETID } from "@simkernel/abi"
+import { O_DIRECT, O_NONBLOCK, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM } from "@simkernel/abi"
 import { isCharDeviceOps } from "./devices.js"
+import { pipeFromFile } from "./pipe.js"
+import type { WouldBlock } from "./waitQueue.js"
 import type { File } from "./File.js"
 import type { VfsTask } from "./Task.js"
 
@@ -67,24 +70,72 @@ const fileWrite = (task: VfsTask, file: File, buf: Uint8Array, pos: number): num
   return n
 }
 
-/** read(2): EBADF unless open for reading (O_PATH files too), EISDIR for a directory. */
+/**
+ * read(2): EBADF unless open for reading (O_PATH files too), EISDIR for a
+ * directory. Never sleeps: on an empty pipe with writers it answers EAGAIN
+ * whatever O_NONBLOCK says (ksysRead() is the blocking form).
+ */
 export const read = (task: VfsTask, fd: number, buf: Uint8Array): number | SysError => {
   const f = fdgetRead(task, fd, "read")
   if ("errno" in f) return f
+  const pipe = pipeFromFile(f)
+  if (pipe !== undefined) return pipe.read(buf, true) as number | SysError
   const n = fileRead(f, buf, f.pos)
   if (typeof n === "number") f.pos += n
   return n
 }
 
-/** write(2): EBADF unless open for writing; O_APPEND writes at the end. */
+/**
+ * write(2): EBADF unless open for writing; O_APPEND writes at the end.
+ * Never sleeps: a pipe write takes what fits, EAGAIN when nothing does
+ * (ksysWrite() is the blocking form); EPIPE with no reader (the caller
+ * sends SIGPIPE).
+ */
 export const write = (task: VfsTask, fd: number, buf: Uint8Array): number | SysError => {
   const f = fdgetWrite(task, fd, "write")
   if ("errno" in f) return f
+  const pipe = pipeFromFile(f)
+  if (pipe !== undefined) return pipe.write(buf, true, (f.flags & O_DIRECT) !== 0) as number | SysError
   if ((f.flags & O_APPEND) !== 0) f.pos = f.inode.size
   const n = fileWrite(task, f, buf, f.pos)
   if (typeof n === "number") f.pos += n
   return n
 }
+
+/**
+ * read(2) as a task that may sleep calls it (ksys_read()): like read(),
+ * but on an empty pipe with writers and without O_NONBLOCK, a WouldBlock
+ * to park on and repeat the call when it is ready.
+ */
+export const ksysRead = (task: VfsTask, fd: number, buf: Uint8Array): number | SysError | WouldBlock => {
+  const f = fdgetRead(task, fd, "read")
+  if ("errno" in f) return f
+  const pipe = pipeFromFile(f)
+  if (pipe !== undefined) return pipe.read(buf, (f.flags & O_NONBLOCK) !== 0)
+  return read(task, fd, buf)
+}
+
+/**
+ * write(2) as a task that may sleep calls it (ksys_write()): like write(),
+ * but a pipe write without O_NONBLOCK that does not fit returns a
+ * WouldBlock whose `done` bytes are already written: park, then call again
+ * with the rest of the buffer and `cont` true, and add up. EPIPE when no
+ * reader is left: the caller sends itself SIGPIPE (pipe_write()'s
+ * send_sig()).
+ */
+export const ksysWrite = (task: VfsTask, fd: number, buf: Uint8Array, cont = false): number | SysError | WouldBlock => {
+  const f = fdgetWrite(task, fd, "write")
+  if ("errno" in f) return f
+  const pipe = pipeFromFile(f)
+  if (pipe !== undefined) return pipe.write(buf, (f.flags & O_NONBLOCK) !== 0, (f.flags & O_DIRECT) !== 0, cont)
+  return write(task, fd, buf)
+}
+
+/** DEFAULT_POLLMASK: what a file without ->poll (a regular file) always is. */
+export const DEFAULT_POLLMASK = POLLIN | POLLOUT | POLLRDNORM | POLLWRNORM
+
+/** vfs_poll(): the file's ready events (DEFAULT_POLLMASK for files without ->poll). */
+export const vfsPoll = (file: File): number => file.fop?.poll?.(file) ?? DEFAULT_POLLMASK
 
 /** pread64(2): EINVAL for a negative offset, ESPIPE for FIFOs and devices without positions. */
 export const pread = (task: VfsTask, fd: number, buf: Uint8Array, offset: number): number | SysError => {
@@ -112,6 +163,7 @@ export const pwrite = (task: VfsTask, fd: number, buf: Uint8Array, offset: numbe
 export const lseek = (task: VfsTask, fd: number, offset: number, whence: number): number | SysError => {
   const f = task.files.fdget(fd)
   if (f === undefined || f.isPath) return sysError("EBADF", "lseek")
+  if (pipeFromFile(f) !== undefined) return sysError("ESPIPE", "lseek")
   const size = f.inode.size
   let pos: number
   switch (whence) {
