@@ -324,6 +324,28 @@ export class Kernel {
     else this.runq.push(t)
   }
 
+  /** The tasks runnable now: a mark to tell the tasks a call is about to wake from those already waiting. */
+  runnableNow(): ReadonlySet<Task> {
+    return new Set(this.runq)
+  }
+
+  /**
+   * Wake-up preemption: the tasks made runnable since `before` (a
+   * runnableNow() mark taken when `t`'s call began) run before `t` goes on,
+   * each until it blocks or exits; the tasks that were runnable before keep
+   * waiting behind `t`. Nothing happens when the call woke no one.
+   */
+  yieldToWoken(t: Task, before: ReadonlySet<Task>): Effect.Effect<void> {
+    return Effect.suspend(() => {
+      const q = this.runq
+      const at = q.findIndex((w) => w !== t && w.sched === "runnable" && !before.has(w))
+      if (at < 0 || t.sched !== "running" || this.current !== t) return Effect.void
+      t.sched = "runnable"
+      q.splice(at, 0, t)
+      return this.park(t, undefined)
+    })
+  }
+
   /**
    * schedule(): the running task gives up the CPU (sleeping on `chan`, or
    * runnable again) and continues when dispatched.

@@ -1,9 +1,6 @@
 import {
   CLONE_NEWUSER,
-  O_NONBLOCK,
   Oops,
-  S_IFIFO,
-  S_IFMT,
   SIG_DFL,
   SIG_IGN,
   signalName,
@@ -15,7 +12,6 @@ import { LiveObjects } from "@simkernel/kref"
 import { type IpcNamespace, type NamespaceOps, setnsNamespace } from "@simkernel/nsproxy"
 import {
   EMPTY_SIGSET,
-  type FdAdapter,
   getSignal,
   Kernel,
   type Process,
@@ -27,12 +23,8 @@ import {
 } from "@simkernel/sched"
 import {
   createScenarioWorld,
-  FdTable,
-  type File,
-  FMODE_READ,
-  FMODE_WRITE,
+  type FdTable,
   type FsStruct,
-  type Inode,
   installNsFd,
   mntNamespaceOps,
   type MountNamespace,
@@ -62,11 +54,10 @@ import { callFrom, vfsCalls } from "./vfsMachine.js"
  * kills whatever the scenario left behind; the kernel is then shut down and
  * the leak audit must read zero.
  *
- * Two things the lower packages do not offer yet are done here: FIFO opens
- * that block until the other side opens (the VFS opens a FIFO like a plain
- * file; see fifoOpen), and the ordering rule's "a woken process runs before
- * the one that woke it continues" (sched lets the waker run on until it
- * blocks; see letWokenRun).
+ * Tasks use the VFS through sched (its vfs-backed descriptor tables, FIFO
+ * opens that wait for the other side, pidfd files); the ordering rule's
+ * "a woken process runs before the one that woke it continues" is sched's
+ * wake-up preemption (letWokenRun).
  */
 
 /** What one scenario gave on this machine. */
@@ -77,117 +68,6 @@ export interface SchedScenarioRun {
   /** Kernel messages (unhandled errors, oopses): empty on a good run. */
   readonly log: ReadonlyArray<string>
 }
-
-// ------------------------------------------------------------------ descriptor tables
-
-/**
- * The kernel's descriptor tables are the VFS's FdTables (fork copies them
- * with their Files). A pidfd would need an anonymous-inode File, which no
- * scenario step asks for: CLONE_PIDFD is refused with ENOSYS here.
- */
-const vfsFdAdapter: FdAdapter = {
-  createFiles: (registry) => new FdTable(registry),
-  installPidfd: (_files, file) => {
-    file.put()
-    return sysError("ENOSYS", "clone", "pidfds are not VFS files on the conformance machine")
-  },
-  getPidfd: (files, fd) => ((files as unknown as FdTable).fdget(fd) === undefined ? sysError("EBADF", "pidfd") : sysError("EINVAL", "pidfd", "not a pidfd")),
-  close: (files, fd) => (files as unknown as FdTable).close(fd)
-}
-
-// ------------------------------------------------------------------ FIFOs
-
-/**
- * fs/pipe.c fifo_open() for FIFOs of the VFS (which opens a FIFO like a
- * plain file): reader and writer counts per inode, ENXIO for a
- * non-blocking writer without readers, and a blocking open that sleeps
- * until the other side opens (wait_for_partner()), interruptible by
- * signals. The counts drop when the open file is released.
- */
-interface FifoState {
-  readers: number
-  writers: number
-  /** pipe->r_counter / w_counter: opens so far, what a waiting partner watches. */
-  rCounter: number
-  wCounter: number
-  readonly waiters: Set<Task>
-}
-
-class Fifos {
-  private readonly byInode = new Map<Inode, FifoState>()
-
-  state(inode: Inode): FifoState {
-    let s = this.byInode.get(inode)
-    if (s === undefined) {
-      s = { readers: 0, writers: 0, rCounter: 0, wCounter: 0, waiters: new Set() }
-      this.byInode.set(inode, s)
-    }
-    return s
-  }
-
-  /** wake_up_partner(). */
-  wake(s: FifoState): void {
-    for (const t of [...s.waiters]) t.kernel.wakeChan(t, "poll")
-  }
-}
-
-/** EINTR, or the open restarted by an SA_RESTART handler (which here means: keep waiting). */
-const waitForPartner = Effect.fnUntraced(function* (t: Task, s: FifoState, counter: "rCounter" | "wCounter") {
-  const cur = s[counter]
-  while (s[counter] === cur) {
-    if (!signalPending(t)) {
-      s.waiters.add(t)
-      // an interruptible sleep: any signal wakes "poll" sleepers (sched has no channel for files)
-      yield* t.kernel.park(t, "poll")
-      s.waiters.delete(t)
-    }
-    if (signalPending(t)) {
-      const d = yield* getSignal(t)
-      if (d.handled > 0 && !d.restart) return sysError("EINTR", "openat")
-    }
-  }
-  return undefined
-})
-
-/**
- * The FIFO part of openat(2) for the file just installed at `fd`: counts
- * the opener in and, for a blocking open with no partner, waits. On
- * failure the descriptor is closed again (the release drops the counts).
- */
-const fifoOpen = Effect.fnUntraced(function* (fifos: Fifos, t: Task, files: FdTable, fd: number, file: File) {
-  const s = fifos.state(file.inode)
-  const reader = (file.fmode & FMODE_READ) !== 0
-  const writer = (file.fmode & FMODE_WRITE) !== 0
-  const nonblock = (file.flags & O_NONBLOCK) !== 0
-  if (writer && !reader && nonblock && s.readers === 0) {
-    files.close(fd)
-    return yield* Effect.fail(sysError("ENXIO", "openat", "no reader on the FIFO"))
-  }
-  file.fop = {
-    name: "fifo",
-    release: (f) => {
-      if ((f.fmode & FMODE_READ) !== 0) s.readers--
-      if ((f.fmode & FMODE_WRITE) !== 0) s.writers--
-    }
-  }
-  if (reader) {
-    s.rCounter++
-    s.readers++
-  }
-  if (writer) {
-    s.wCounter++
-    s.writers++
-  }
-  fifos.wake(s)
-  let err: SysError | undefined
-  if (reader && !writer && !nonblock && s.writers === 0) err = yield* waitForPartner(t, s, "wCounter")
-  else if (writer && !reader && s.readers === 0) err = yield* waitForPartner(t, s, "rCounter")
-  if (err !== undefined) {
-    files.close(fd)
-    return yield* Effect.fail(err)
-  }
-  return fd
-})
 
 // ------------------------------------------------------------------ one process
 
@@ -211,40 +91,21 @@ const CATCH: SigAction = { handler: () => Effect.void, flags: 0, mask: EMPTY_SIG
 const IGNORE: SigAction = { handler: SIG_IGN, flags: 0, mask: EMPTY_SIGSET }
 const DEFAULT: SigAction = { handler: SIG_DFL, flags: 0, mask: EMPTY_SIGSET }
 
-/**
- * sched's run queue (a stack: the last entry runs next). Read and, in
- * letWokenRun(), edited here because sched has no call for "yield to the
- * tasks my syscall woke, but not to the ones that were runnable before".
- */
-const runqOf = (k: Kernel): Array<Task> => (k as unknown as { readonly runq: Array<Task> }).runq
-
 /** The return to user mode: deliver what is pending (a fatal signal ends the fiber here). */
 const deliverSignals = (t: Task): Effect.Effect<void> => Effect.suspend(() => (signalPending(t) ? Effect.asVoid(getSignal(t)) : Effect.void))
 
 /**
  * The ordering rule of FORMAT.md 5.4 after a step of `t`: every task the
- * step made runnable (those on the run queue that were not on it when the
- * step began, `older`) runs until it blocks or exits before `t` goes on.
- * `t` is put just below them, not below the tasks that were already
- * runnable (a parent still inside its fork step waits for this child to
- * block, so it must not run first). sched's own yieldCurrent() can put a
- * task only on top of the queue or at its very bottom.
+ * step made runnable runs until it blocks or exits before `t` goes on
+ * (sched's wake-up preemption), then the return to user mode delivers
+ * `t`'s own pending signals.
  */
-const letWokenRun = (t: Task, older: ReadonlySet<Task>): Effect.Effect<void> =>
-  Effect.suspend(() => {
-    const k = t.kernel
-    const q = runqOf(k)
-    const at = q.findIndex((w) => w !== t && w.sched === "runnable" && !older.has(w))
-    if (at < 0 || t.sched !== "running" || k.current !== t) return deliverSignals(t)
-    t.sched = "runnable"
-    q.splice(at, 0, t)
-    return Effect.andThen(k.park(t, undefined), deliverSignals(t))
-  })
+const letWokenRun = (t: Task, before: ReadonlySet<Task>): Effect.Effect<void> =>
+  Effect.andThen(t.kernel.yieldToWoken(t, before), deliverSignals(t))
 
 interface Machine {
   readonly kernel: Kernel
   readonly vfs: Vfs
-  readonly fifos: Fifos
 }
 
 /**
@@ -317,7 +178,7 @@ const scenarioProcess = (m: Machine, proc: Process): ScenarioProcess => {
 
   const settle = <A, E>(e: Effect.Effect<A, E>): Effect.Effect<A, E> =>
     Effect.suspend(() => {
-      const older = new Set(runqOf(m.kernel))
+      const older = m.kernel.runnableNow()
       return Effect.matchEffect(e, {
         onFailure: (err) => Effect.andThen(letWokenRun(t, older), Effect.fail(err)),
         onSuccess: (a) => Effect.as(letWokenRun(t, older), a)
@@ -366,17 +227,9 @@ const scenarioProcess = (m: Machine, proc: Process): ScenarioProcess => {
     return 0
   }
 
-  const openat = (a: ReadonlyArray<Decoded>) =>
-    Effect.flatMap(callFrom(fileCalls, "openat", a), (r) => {
-      const fd = r as number
-      const files = view.files
-      const file = files.fdget(fd)
-      // FIFOs the VFS opened as plain files (no file operations of their own); O_PATH opens never block
-      if (file === undefined || (file.inode.mode & S_IFMT) !== S_IFIFO || file.fop !== undefined || (file.fmode & (FMODE_READ | FMODE_WRITE)) === 0) {
-        return Effect.succeed(fd)
-      }
-      return fifoOpen(m.fifos, t, files, fd, file)
-    })
+  /** openat(2) through sched, so that a FIFO open waits for the other side. */
+  const openat = (a: ReadonlyArray<Decoded>): Effect.Effect<number, SysError> =>
+    typeof a[1] === "string" ? proc.openat(num(a[0]), a[1], num(a[2]), num(a[3])) : Effect.fail(sysError("EFAULT", "openat"))
 
   const procCalls: Readonly<Record<string, (a: ReadonlyArray<Decoded>) => Effect.Effect<unknown, SysError | ArgError>>> = {
     waitpid: (a) => Effect.map(proc.wait4(num(a[0]), num(a[1])), waitRet),
@@ -445,7 +298,7 @@ export const runSchedScenario = (scenario: Scenario): Effect.Effect<SchedScenari
       // the world's mount namespace and fs_struct become PID 1's (taken over)
       namespaces: { mnt: [mntNamespaceOps as unknown as NamespaceOps, world.task.mntNs] },
       fs: world.task.fs,
-      files: vfsFdAdapter
+      vfs: world.vfs
     })
     // the rest of the world is the kernel's own now (its user namespace reference, init's cred, nsproxy, files)
     world.task.files.put()
@@ -453,7 +306,7 @@ export const runSchedScenario = (scenario: Scenario): Effect.Effect<SchedScenari
     world.task.cred.put()
     world.userNs.put()
 
-    const m: Machine = { kernel, vfs: world.vfs, fifos: new Fifos() }
+    const m: Machine = { kernel, vfs: world.vfs }
     let result: ScenarioResult | undefined
     const done: Array<StepResult> = []
     const scenarioProgram: Program = (proc) =>
