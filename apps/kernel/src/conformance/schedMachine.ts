@@ -227,6 +227,16 @@ const scenarioProcess = (m: Machine, proc: Process): ScenarioProcess => {
     return 0
   }
 
+  /** read(2) through sched: an empty pipe or FIFO with writers blocks the task. */
+  const read = (a: ReadonlyArray<Decoded>): Effect.Effect<unknown, SysError> => {
+    const buf = new Uint8Array(a[1] === undefined ? 4096 : num(a[1]))
+    return Effect.map(proc.read(num(a[0]), buf), (n) => ({ data: new TextDecoder().decode(buf.subarray(0, n)) }))
+  }
+
+  /** write(2) through sched: a full pipe blocks; no reader left is EPIPE with SIGPIPE. */
+  const write = (a: ReadonlyArray<Decoded>): Effect.Effect<number, SysError> =>
+    proc.write(num(a[0]), new TextEncoder().encode((typeof a[1] === "string" ? a[1] : "").repeat(a[2] === undefined ? 1 : num(a[2]))))
+
   /** openat(2) through sched, so that a FIFO open waits for the other side. */
   const openat = (a: ReadonlyArray<Decoded>): Effect.Effect<number, SysError> =>
     typeof a[1] === "string" ? proc.openat(num(a[0]), a[1], num(a[2]), num(a[3])) : Effect.fail(sysError("EFAULT", "openat"))
@@ -247,6 +257,8 @@ const scenarioProcess = (m: Machine, proc: Process): ScenarioProcess => {
       return r instanceof SysError ? Effect.fail(r) : Effect.succeed(r)
     }),
     openat,
+    read,
+    write,
     nsfd: (a) =>
       Effect.suspend(() => {
         const ns = nsOf(t, String(a[0]))
