@@ -8,7 +8,6 @@
  */
 import { readFileSync } from "node:fs"
 import {
-  AT_EMPTY_PATH,
   AT_FDCWD,
   AT_SYMLINK_NOFOLLOW,
   CAP_SYS_ADMIN,
@@ -18,25 +17,8 @@ import {
   F_GETFD,
   FD_CLOEXEC,
   isSysError,
-  MQUEUE_MAGIC,
-  O_DIRECTORY,
-  O_PATH,
-  O_RDONLY,
   parseFlags,
-  RAMFS_MAGIC,
-  S_IFMT,
-  ST_MANDLOCK,
-  ST_NOATIME,
-  ST_NODEV,
-  ST_NODIRATIME,
-  ST_NOEXEC,
-  ST_NOSUID,
-  ST_NOSYMFOLLOW,
-  ST_RDONLY,
-  ST_RELATIME,
-  ST_SYNCHRONOUS,
-  type SysError,
-  TMPFS_MAGIC
+  type SysError
 } from "@simkernel/abi"
 import { commitCreds, nsCapable, procGidMapWrite, procSetgroupsWrite, procUidMapWrite, unshareUserns } from "@simkernel/cred"
 import {
@@ -49,12 +31,10 @@ import {
   doMount,
   fchdir,
   fstatat,
-  fstatfs,
   fsconfig,
   fsmount,
   fsopen,
   fspick,
-  getdents64,
   installNsFd,
   ksysUmount,
   mkdev,
@@ -73,11 +53,17 @@ import {
   read,
   readlinkat,
   showMountinfo,
-  statfs,
   symlinkat,
   unlinkat,
   type VfsWorld,
-  write
+  write,
+  fileTypeLetter,
+  listDirectory,
+  octalMode,
+  sameFile,
+  statfsSummary,
+  statSummary,
+  type StatSummary
 } from "@simkernel/vfs"
 import { assertNoLeaks } from "@simkernel/kref"
 import { IpcNamespace } from "@simkernel/nsproxy"
@@ -228,22 +214,6 @@ export const normaliseMountinfo = (text: string): Array<NormMount> => {
   })
 }
 
-const TYPE_CHAR: Record<number, string> = { 0o040000: "d", 0o100000: "f", 0o120000: "l", 0o020000: "c", 0o060000: "b", 0o010000: "p", 0o140000: "s" }
-const octal4 = (m: number): string => (m & 0o7777).toString(8).padStart(4, "0")
-
-const ST_NAMES: ReadonlyArray<readonly [number, string]> = [
-  [ST_RDONLY, "rdonly"],
-  [ST_NOSUID, "nosuid"],
-  [ST_NODEV, "nodev"],
-  [ST_NOEXEC, "noexec"],
-  [ST_SYNCHRONOUS, "synchronous"],
-  [ST_MANDLOCK, "mandlock"],
-  [ST_NOATIME, "noatime"],
-  [ST_NODIRATIME, "nodiratime"],
-  [ST_RELATIME, "relatime"],
-  [ST_NOSYMFOLLOW, "nosymfollow"]
-]
-
 /** The runner's process: a world plus the saved names. */
 export class Runner {
   readonly world: VfsWorld
@@ -290,32 +260,12 @@ export class Runner {
   }
 
   listdir(dirfd: number, path: string): { names: Array<string> } | SysError {
-    const fd = openat(this.task, dirfd, path, O_RDONLY | O_DIRECTORY, 0)
-    if (typeof fd !== "number") return fd
-    const names: Array<string> = []
-    for (;;) {
-      const ents = getdents64(this.task, fd, 4096)
-      // glibc's readdir() reads ENOENT (a removed directory) as the end, as POSIX asks
-      if (isSysError(ents) && ents.errno === "ENOENT") break
-      if (isSysError(ents)) {
-        close(this.task, fd)
-        return ents
-      }
-      if (ents.length === 0) break
-      for (const e of ents) if (e.name !== "." && e.name !== "..") names.push(e.name)
-    }
-    close(this.task, fd)
-    return { names: names.sort() }
+    const names = listDirectory(this.task, dirfd, path)
+    return isSysError(names) ? names : { names }
   }
 
-  stat(dirfd: number, path: string, flags: number): Record<string, unknown> | SysError {
-    const st = fstatat(this.task, dirfd, path, flags)
-    if (isSysError(st)) return st
-    const type = TYPE_CHAR[st.mode & S_IFMT] ?? "?"
-    const out: Record<string, unknown> = { type, mode: octal4(st.mode) }
-    if (type === "f") out.size = st.size
-    if (type === "c" || type === "b") out.rdev = `${devMajor(st.rdev)}:${devMinor(st.rdev)}`
-    return out
+  stat(dirfd: number, path: string, flags: number): StatSummary | SysError {
+    return statSummary(this.task, dirfd, path, flags)
   }
 
   unshare(flags: number): SysError | undefined {
@@ -425,21 +375,8 @@ export class Runner {
         return this.listdir(this.fd(a[0]), a[1] as string)
       case "stat":
         return this.stat(this.fd(a[0]), a[1] as string, this.flags(a[2]))
-      case "statfs": {
-        let st
-        if (a[1] === "") st = fstatfs(t, this.fd(a[0]))
-        else if (this.fd(a[0]) === AT_FDCWD) st = statfs(t, a[1] as string)
-        else {
-          const fd = openat(t, this.fd(a[0]), a[1] as string, O_PATH, 0)
-          if (typeof fd !== "number") return fd
-          st = fstatfs(t, fd)
-          close(t, fd)
-        }
-        if (isSysError(st)) return st
-        const fs =
-          st.type === TMPFS_MAGIC ? "tmpfs" : st.type === RAMFS_MAGIC ? "ramfs" : st.type === MQUEUE_MAGIC ? "mqueue" : `0x${st.type.toString(16)}`
-        return { fs, flags: ST_NAMES.filter(([bit]) => (st.flags & bit) !== 0).map(([, n]) => n) }
-      }
+      case "statfs":
+        return statfsSummary(t, this.fd(a[0]), a[1] as string)
       case "fsopen":
         return fdRet(fsopen(t, str(a[0]), this.flags(a[1])))
       case "fsconfig":
@@ -476,11 +413,8 @@ export class Runner {
         return typeof r === "number" ? { cloexec: (r & FD_CLOEXEC) !== 0 } : r
       }
       case "same_file": {
-        const s1 = fstatat(t, this.fd(a[0]), a[1] as string, AT_EMPTY_PATH)
-        if (isSysError(s1)) return s1
-        const s2 = fstatat(t, this.fd(a[2]), a[3] as string, AT_EMPTY_PATH)
-        if (isSysError(s2)) return s2
-        return { same: s1.dev === s2.dev && s1.ino === s2.ino }
+        const same = sameFile(t, this.fd(a[0]), a[1] as string, this.fd(a[2]), a[3] as string)
+        return isSysError(same) ? same : { same }
       }
       default:
         throw new Error(`unsupported call ${s.call}`)
@@ -498,8 +432,8 @@ export class Runner {
       if (Object.keys(out).length >= 2000) return
       const st = fstatat(this.task, AT_FDCWD, path, AT_SYMLINK_NOFOLLOW)
       if (isSysError(st)) return
-      const type = TYPE_CHAR[st.mode & S_IFMT] ?? "?"
-      let desc = `${type} ${octal4(st.mode)}`
+      const type = fileTypeLetter(st.mode) ?? "?"
+      let desc = `${type} ${octalMode(st.mode)}`
       if (type === "f") desc += ` size=${st.size}`
       if (type === "c" || type === "b") desc += ` ${devMajor(st.rdev)}:${devMinor(st.rdev)}`
       if (type === "l") desc += ` -> ${readLink(this, path)}`

@@ -1,29 +1,4 @@
-import {
-  AT_EMPTY_PATH,
-  AT_FDCWD,
-  AT_SYMLINK_NOFOLLOW,
-  F_GETFD,
-  FD_CLOEXEC,
-  O_DIRECTORY,
-  O_PATH,
-  O_RDONLY,
-  MQUEUE_MAGIC,
-  RAMFS_MAGIC,
-  S_IFMT,
-  ST_MANDLOCK,
-  ST_NOATIME,
-  ST_NODEV,
-  ST_NODIRATIME,
-  ST_NOEXEC,
-  ST_NOSUID,
-  ST_NOSYMFOLLOW,
-  ST_RDONLY,
-  ST_RELATIME,
-  ST_SYNCHRONOUS,
-  sysError,
-  type SysError,
-  TMPFS_MAGIC
-} from "@simkernel/abi"
+import { AT_FDCWD, AT_SYMLINK_NOFOLLOW, F_GETFD, FD_CLOEXEC, sysError, type SysError } from "@simkernel/abi"
 import type { Cred } from "@simkernel/cred"
 import {
   chdir,
@@ -32,20 +7,19 @@ import {
   devMinor,
   doMount,
   fchdir,
-  fstatat,
+  fileTypeLetter,
   fsconfig,
   fsmount,
   fsopen,
   fspick,
-  fstatfs,
-  getdents64,
-  type Kstatfs,
+  fstatat,
   ksysUmount,
+  listDirectory,
   mkdev,
   mkdirat,
   mknodat,
-  MountNamespace,
   type MountAttr,
+  type MountNamespace,
   mountSetattr,
   moveMount,
   openat,
@@ -53,8 +27,10 @@ import {
   openTreeAttr,
   read,
   readlinkat,
+  sameFile,
   showMountinfo,
-  statfs,
+  statfsSummary,
+  statSummary,
   symlinkat,
   unlinkat,
   type Vfs,
@@ -82,38 +58,6 @@ const attr = (d: Decoded | undefined): MountAttr | null => {
   return { attrSet: u64(a.attrSet), attrClr: u64(a.attrClr), propagation: u64(a.propagation), usernsFd: u64(a.usernsFd), tail: new Uint8Array(a.tail) }
 }
 
-const TYPE: Readonly<Record<number, TreeEntry["type"]>> = {
-  0o040000: "d",
-  0o100000: "f",
-  0o120000: "l",
-  0o020000: "c",
-  0o060000: "b",
-  0o010000: "p",
-  0o140000: "s"
-}
-const ST_FLAGS: ReadonlyArray<readonly [number, string]> = [
-  [ST_RDONLY, "rdonly"],
-  [ST_NOSUID, "nosuid"],
-  [ST_NODEV, "nodev"],
-  [ST_NOEXEC, "noexec"],
-  [ST_SYNCHRONOUS, "synchronous"],
-  [ST_MANDLOCK, "mandlock"],
-  [ST_NOATIME, "noatime"],
-  [ST_NODIRATIME, "nodiratime"],
-  [ST_RELATIME, "relatime"],
-  [ST_NOSYMFOLLOW, "nosymfollow"]
-]
-const FS_NAMES: ReadonlyMap<number, string> = new Map([
-  [TMPFS_MAGIC, "tmpfs"],
-  [RAMFS_MAGIC, "ramfs"],
-  [MQUEUE_MAGIC, "mqueue"]
-])
-
-const statfsResult = (st: Kstatfs): { fs: string; flags: Array<string> } => ({
-  fs: FS_NAMES.get(st.type) ?? `0x${st.type.toString(16)}`,
-  flags: ST_FLAGS.filter(([bit]) => (st.flags & bit) !== 0).map(([, name]) => name)
-})
-
 /** The VFS state one scenario process works on: its task view and the kernel's Vfs. */
 export interface VfsProcessState {
   readonly vfs: Vfs
@@ -136,56 +80,8 @@ export const vfsCalls = (state: VfsProcessState): {
   const { task } = state
 
   const listdir = (dirfd: number, p: string): Result => {
-    const fd = openat(task, dirfd, p, O_RDONLY | O_DIRECTORY, 0)
-    if (isErr(fd)) return fd
-    const names: Array<string> = []
-    for (;;) {
-      const ents = getdents64(task, fd as number, 4096)
-      // readdir() in glibc takes ENOENT (a removed directory) as the end
-      if (isErr(ents) && ents.errno === "ENOENT") break
-      if (isErr(ents)) {
-        close(task, fd as number)
-        return ents
-      }
-      if (ents.length === 0) break
-      for (const e of ents) if (e.name !== "." && e.name !== "..") names.push(e.name)
-    }
-    close(task, fd as number)
-    return { names: names.sort() }
-  }
-
-  const stat = (dirfd: number, p: string, flags: number): Result => {
-    const st = fstatat(task, dirfd, p, flags)
-    if (isErr(st)) return st
-    const type = TYPE[st.mode & S_IFMT] ?? "?"
-    const out: Record<string, unknown> = { type, mode: (st.mode & 0o7777).toString(8).padStart(4, "0") }
-    if (type === "f") out.size = st.size
-    if (type === "c" || type === "b") out.rdev = `${devMajor(st.rdev)}:${devMinor(st.rdev)}`
-    return out
-  }
-
-  const statfsCall = (dirfd: number, p: string): Result => {
-    if (p === "") {
-      const st = fstatfs(task, dirfd)
-      return isErr(st) ? st : statfsResult(st)
-    }
-    if (dirfd === AT_FDCWD || p.startsWith("/")) {
-      const st = statfs(task, p)
-      return isErr(st) ? st : statfsResult(st)
-    }
-    const fd = openat(task, dirfd, p, O_PATH, 0)
-    if (isErr(fd)) return fd
-    const st = fstatfs(task, fd as number)
-    close(task, fd as number)
-    return isErr(st) ? st : statfsResult(st)
-  }
-
-  const sameFile = (fd1: number, p1: string, fd2: number, p2: string): Result => {
-    const a = fstatat(task, fd1, p1, AT_EMPTY_PATH)
-    if (isErr(a)) return a
-    const b = fstatat(task, fd2, p2, AT_EMPTY_PATH)
-    if (isErr(b)) return b
-    return { same: a.dev === b.dev && a.ino === b.ino }
+    const names = listDirectory(task, dirfd, p)
+    return isErr(names) ? names : { names }
   }
 
   /** One read(2) of at most `n` bytes (4096 when the step leaves it out), as text. */
@@ -238,11 +134,11 @@ export const vfsCalls = (state: VfsProcessState): {
     },
     stat: (a) => {
       const p = path(a[1])
-      return isErr(p) ? p : stat(num(a[0]), p, num(a[2]))
+      return isErr(p) ? p : statSummary(task, num(a[0]), p, num(a[2]))
     },
     statfs: (a) => {
       const p = path(a[1])
-      return isErr(p) ? p : statfsCall(num(a[0]), p)
+      return isErr(p) ? p : statfsSummary(task, num(a[0]), p)
     },
     read: (a) => readText(num(a[0]), a[1]),
     fsmsg: (a) => readText(num(a[0]), a[1]),
@@ -262,7 +158,10 @@ export const vfsCalls = (state: VfsProcessState): {
     same_file: (a) => {
       const p1 = path(a[1])
       const p2 = path(a[3])
-      return isErr(p1) ? p1 : isErr(p2) ? p2 : sameFile(num(a[0]), p1, num(a[2]), p2)
+      if (isErr(p1)) return p1
+      if (isErr(p2)) return p2
+      const same = sameFile(task, num(a[0]), p1, num(a[2]), p2)
+      return isErr(same) ? same : { same }
     }
   }
 
@@ -276,7 +175,7 @@ export const vfsCalls = (state: VfsProcessState): {
       Effect.suspend(() => {
         const st = fstatat(task, AT_FDCWD, p, AT_SYMLINK_NOFOLLOW)
         if (isErr(st)) return Effect.fail(st)
-        const type = TYPE[st.mode & S_IFMT] ?? "f"
+        const type = fileTypeLetter(st.mode) ?? "f"
         const target = type === "l" ? readlinkat(task, AT_FDCWD, p) : undefined
         const entry: TreeEntry = {
           type,
