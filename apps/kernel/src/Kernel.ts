@@ -1,20 +1,32 @@
-import { type Cred, createInitCred, createInitUserNs, type UserNamespace } from "@simkernel/cred"
+import { AT_FDCWD, O_CREAT, O_WRONLY, Oops, S_IFBLK, S_IFCHR, SIGCHLD, type SysError, WNOHANG } from "@simkernel/abi"
 import { LiveObjects } from "@simkernel/kref"
-import { nsKinds, NsProxy } from "@simkernel/nsproxy"
-import { Effect, Exit, Scope } from "effect"
+import { NetNamespace, netNamespaceOps } from "@simkernel/net"
+import type { NamespaceOps } from "@simkernel/nsproxy"
+import { EMPTY_SIGSET, Kernel as Sched, type Program } from "@simkernel/sched"
+import {
+  close,
+  createScenarioWorld,
+  fchmodat,
+  mkdev,
+  mkdirat,
+  mknodat,
+  mntNamespaceOps,
+  openat,
+  type Vfs,
+  type VfsWorld,
+  write
+} from "@simkernel/vfs"
+import { Effect } from "effect"
 
 /**
- * The running kernel: what boot made and what shutdown tears down. Every
- * object registers in `live`; shutdown closes `scope` (each subsystem's
- * teardown, newest first) and then audits `live`.
+ * The running kernel: the scheduler (with PID 1 running /sbin/init), the
+ * VFS and the registry every object lives in. Shutdown kills every task,
+ * unmounts everything and audits the registry.
  */
 export interface Kernel {
   readonly live: LiveObjects
-  readonly scope: Scope.Closeable
-  /** init_user_ns. */
-  readonly initUserNs: UserNamespace
-  /** The first task's credentials (init_cred) and namespaces (init_nsproxy). */
-  readonly init: { cred: Cred; nsproxy: NsProxy | undefined }
+  readonly sched: Sched
+  readonly vfs: Vfs
 }
 
 export interface ShutdownReport {
@@ -24,28 +36,99 @@ export interface ShutdownReport {
   readonly audit: string
 }
 
-/** Boot: the initial user namespace, init's credentials and namespaces, each released by the kernel's scope. */
+/** The root filesystem's directories, as a small distribution lays them out. */
+const DIRECTORIES: ReadonlyArray<readonly [string, number]> = [
+  ["/bin", 0o755],
+  ["/sbin", 0o755],
+  ["/dev", 0o755],
+  ["/proc", 0o555],
+  ["/etc", 0o755],
+  ["/tmp", 0o1777],
+  ["/root", 0o700],
+  ["/mnt", 0o755]
+]
+
+/** Device nodes: the memory devices (drivers/char/mem.c, mode 0666) and the first SCSI disk (0660). */
+const DEVICES: ReadonlyArray<readonly [string, number, number, number, number]> = [
+  ["/dev/null", S_IFCHR, 1, 3, 0o666],
+  ["/dev/zero", S_IFCHR, 1, 5, 0o666],
+  ["/dev/full", S_IFCHR, 1, 7, 0o666],
+  ["/dev/sda", S_IFBLK, 8, 0, 0o660],
+  ["/dev/sda3", S_IFBLK, 8, 3, 0o660]
+]
+
+const must = (what: string, r: SysError | number | undefined): void => {
+  if (r !== undefined && typeof r !== "number") throw new Oops(`boot: ${what}: ${r.message}`)
+}
+
+/** Lay out the root filesystem, as the initramfs of a booted system would. */
+const populateRootfs = (world: VfsWorld): void => {
+  const t = world.task
+  for (const [dir, mode] of DIRECTORIES) {
+    must(`mkdir ${dir}`, mkdirat(t, AT_FDCWD, dir, mode))
+    // mkdir applies the umask; these modes are meant as written
+    must(`chmod ${dir}`, fchmodat(t, AT_FDCWD, dir, mode))
+  }
+  for (const [path, type, major, minor, mode] of DEVICES) {
+    must(`mknod ${path}`, mknodat(t, AT_FDCWD, path, type | mode, mkdev(major, minor)))
+    must(`chmod ${path}`, fchmodat(t, AT_FDCWD, path, mode))
+  }
+  const fd = openat(t, AT_FDCWD, "/sbin/init", O_CREAT | O_WRONLY, 0o755)
+  must("create /sbin/init", fd)
+  must("write /sbin/init", write(t, fd as number, new TextEncoder().encode("#!simkernel init\n")))
+  must("close /sbin/init", close(t, fd as number))
+}
+
+/**
+ * PID 1: adopts orphans and reaps every child that exits (a SIGCHLD
+ * handler wakes it from pause()), until the kernel shuts down.
+ */
+export const initProgram: Program = (proc) =>
+  Effect.gen(function* () {
+    yield* proc.sigaction(SIGCHLD, { handler: () => Effect.void, flags: 0, mask: EMPTY_SIGSET })
+    for (;;) {
+      const reaped = yield* Effect.result(proc.wait4(-1, WNOHANG))
+      if (reaped._tag === "Success" && reaped.success.pid > 0) continue
+      yield* Effect.ignore(proc.pause())
+    }
+  })
+
+/**
+ * Boot: the VFS with a tmpfs root laid out like a small system, the initial
+ * user, mount, network and other namespaces, and PID 1 exec'ing /sbin/init.
+ * The objects made here are released by shutdown().
+ */
 export const boot = Effect.fnUntraced(function* (options: { readonly live?: LiveObjects } = {}) {
   const live = options.live ?? new LiveObjects()
-  const scope = yield* Scope.make()
-  const initUserNs = createInitUserNs({ registry: live })
-  yield* Scope.addFinalizer(scope, Effect.sync(() => void initUserNs.put()))
-  const init = { cred: createInitCred(initUserNs), nsproxy: NsProxy.createInit(initUserNs, nsKinds()) as NsProxy | undefined }
-  yield* Scope.addFinalizer(
-    scope,
-    Effect.sync(() => {
-      init.nsproxy?.put()
-      init.nsproxy = undefined
-      init.cred.put()
-    })
-  )
-  const kernel: Kernel = { live, scope, initUserNs, init }
+  const world = createScenarioWorld({ registry: live })
+  populateRootfs(world)
+  const sched = yield* Sched.boot({
+    registry: live,
+    initUserNs: world.userNs,
+    // the world's mount namespace and fs_struct, and the initial network namespace, become PID 1's
+    namespaces: {
+      mnt: [mntNamespaceOps as unknown as NamespaceOps, world.task.mntNs],
+      net: [netNamespaceOps as unknown as NamespaceOps, NetNamespace.createInit(world.userNs)]
+    },
+    fs: world.task.fs,
+    vfs: world.vfs,
+    programs: { init: initProgram }
+  })
+  // the rest of the world's task is the scheduler's own now
+  world.task.files.put()
+  world.task.ipcNs.put()
+  world.task.cred.put()
+  world.userNs.put()
+  yield* Effect.orDie(sched.start((p) => p.execve("/sbin/init", ["init"], [])))
+  yield* sched.settle()
+  const kernel: Kernel = { live, sched, vfs: world.vfs }
   return kernel
 })
 
-/** Shut the kernel down: release everything it holds, then audit what is left. */
+/** Shut the kernel down: kill every task, unmount everything, then audit what is left. */
 export const shutdown = Effect.fnUntraced(function* (kernel: Kernel) {
-  yield* Scope.close(kernel.scope, Exit.void)
+  yield* kernel.sched.shutdown()
+  kernel.vfs.shutdown()
   const report: ShutdownReport = { leaked: kernel.live.size(), audit: kernel.live.report() }
   return report
 })

@@ -9,15 +9,17 @@ class ExitCode {
   constructor(readonly code: number) {}
 }
 
-/** The default: boot what exists, shut down, print the leak audit. */
+/** The default: boot, show init's namespaces and the processes, shut down, print the leak audit. */
 const defaultRun = Effect.fnUntraced(function* () {
   const kernel = yield* boot()
-  const uts = kernel.init.nsproxy!.uts.utsname
-  yield* Console.log(`simkernel: booted ${uts.sysname} ${uts.release} ${uts.machine}; init's namespaces:`)
-  const nsp = kernel.init.nsproxy!
-  for (const ns of [kernel.initUserNs, nsp.mnt, nsp.uts, nsp.ipc, nsp.pidForChildren, nsp.cgroup, nsp.net, nsp.time]) {
+  const init = kernel.sched.initTask
+  const nsp = init.nsproxy!
+  const uts = nsp.uts.utsname
+  yield* Console.log(`simkernel: booted ${uts.sysname} ${uts.release} ${uts.machine}; PID 1 runs /sbin/init in these namespaces:`)
+  for (const ns of [init.cred.userNs, nsp.mnt, nsp.uts, nsp.ipc, nsp.pidForChildren, nsp.cgroup, nsp.net, nsp.time]) {
     if (ns !== undefined) yield* Console.log(`  ${nsfsName(ns)}`)
   }
+  yield* Console.log(`processes (pid state comm):\n  ${kernel.sched.ps().split("\n").join("\n  ")}`)
   const report = yield* shutdown(kernel)
   yield* Console.log("simkernel: shut down")
   yield* Console.log(report.audit)

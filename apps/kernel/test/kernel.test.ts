@@ -1,45 +1,59 @@
 import { describe, expect, it } from "@effect/vitest"
 import { execFileSync } from "node:child_process"
 import { fileURLToPath } from "node:url"
+import { AT_FDCWD, AT_SYMLINK_NOFOLLOW } from "@simkernel/abi"
+import { listDirectory, statSummary } from "@simkernel/vfs"
 import { Effect } from "effect"
 import { boot, shutdown } from "../src/index.js"
 
 const main = fileURLToPath(new URL("../dist/main.js", import.meta.url))
 
 describe("kernel app", () => {
-  it.effect("boot then shutdown leaves nothing alive", () =>
+  it.effect("boot runs /sbin/init as PID 1 in the initial namespaces, and shutdown leaves nothing alive", () =>
     Effect.gen(function* () {
       const kernel = yield* boot()
+      const init = kernel.sched.initTask
+      expect(init.comm).toBe("init")
+      expect(kernel.sched.ps()).toBe("1 running blocked:pause init")
+      expect(init.cred.uid).toBe(0)
+      expect(init.cred.userNs.inum).toBe(4026531837)
+      const nsp = init.nsproxy!
+      expect([nsp.mnt!.inum, nsp.uts.inum, nsp.ipc.inum, nsp.pidForChildren!.inum, nsp.net!.inum]).toEqual([
+        4026531832, 4026531838, 4026531839, 4026531836, 4026531833
+      ])
       const report = yield* shutdown(kernel)
-      expect(report.leaked).toBe(0)
-      expect(report.audit).toBe("leak audit: 0 live objects")
+      expect(report).toEqual({ leaked: 0, audit: "leak audit: 0 live objects" })
     })
   )
 
-  it.effect("boot makes init's credentials and namespaces, with Linux's initial inode numbers", () =>
+  it.effect("the root filesystem has the usual directories and device nodes, and /sbin/init", () =>
     Effect.gen(function* () {
       const kernel = yield* boot()
-      expect(kernel.init.cred.uid).toBe(0)
-      expect(kernel.init.cred.userNs).toBe(kernel.initUserNs)
-      expect(kernel.initUserNs.inum).toBe(4026531837)
-      expect(kernel.init.nsproxy!.uts.inum).toBe(4026531838)
-      expect(kernel.init.nsproxy!.ipc.inum).toBe(4026531839)
-      expect(kernel.live.size()).toBeGreaterThan(0)
+      const t = kernel.sched.initTask.vfsTask()
+      expect(listDirectory(t, AT_FDCWD, "/")).toEqual(["bin", "dev", "etc", "mnt", "proc", "root", "sbin", "tmp"])
+      expect(statSummary(t, AT_FDCWD, "/tmp", 0)).toEqual({ type: "d", mode: "1777" })
+      expect(statSummary(t, AT_FDCWD, "/root", 0)).toEqual({ type: "d", mode: "0700" })
+      expect(listDirectory(t, AT_FDCWD, "/dev")).toEqual(["full", "null", "sda", "sda3", "zero"])
+      expect(statSummary(t, AT_FDCWD, "/dev/null", 0)).toEqual({ type: "c", mode: "0666", rdev: "1:3" })
+      expect(statSummary(t, AT_FDCWD, "/dev/sda3", 0)).toEqual({ type: "b", mode: "0660", rdev: "8:3" })
+      expect(statSummary(t, AT_FDCWD, "/sbin/init", AT_SYMLINK_NOFOLLOW)).toEqual({ type: "f", mode: "0755", size: 17 })
       const report = yield* shutdown(kernel)
       expect(report.leaked).toBe(0)
     })
   )
 
-  it("the simkernel command with no arguments boots, shuts down and prints the audit", () => {
+  it("the simkernel command with no arguments boots, shows init's namespaces, shuts down and prints the audit", () => {
     const out = execFileSync(process.execPath, [main], { encoding: "utf8" })
     const lines = out.trim().split("\n")
     expect(lines).toContain("  uts:[4026531838]")
+    expect(lines).toContain("  net:[4026531833]")
+    expect(lines).toContain("  1 running blocked:pause init")
     expect(lines.slice(-2)).toEqual(["simkernel: shut down", "leak audit: 0 live objects"])
   })
 
   it("--help describes the command", () => {
     const out = execFileSync(process.execPath, [main, "--help"], { encoding: "utf8" })
     expect(out).toContain("USAGE")
-    expect(out).toContain("simkernel")
+    expect(out).toContain("conformance")
   })
 })

@@ -1,0 +1,23 @@
+import { defineBench } from "@simkernel/bench"
+import { boot, shutdown } from "@simkernel/kernel"
+import { Effect } from "effect"
+
+export default defineBench("kernel", (b) => {
+  const map = new Map([["k", 1]])
+  let sink = 0
+  const lookup = (k: string): number => map.get(k) ?? 0
+  b.anchor("plain function + Map.get", (n) => {
+    for (let i = 0; i < n; i++) sink += lookup("k")
+  })
+  b.bench(
+    "boot (rootfs, namespaces, PID 1 exec /sbin/init) + shutdown with the leak audit",
+    async (n) => {
+      for (let i = 0; i < n; i++) {
+        const report = await Effect.runPromise(Effect.flatMap(boot(), shutdown))
+        sink += report.leaked
+      }
+    },
+    { targetNs: 20_000_000 }
+  )
+  if (sink === -1) console.log(sink)
+})

@@ -1,0 +1,45 @@
+import { afterEach, describe, expect, it } from "@effect/vitest"
+import { AT_FDCWD, O_RDWR, S_IFCHR } from "@simkernel/abi"
+import { close, createScenarioWorld, mkdev, mknodat, openat, read, type VfsWorld, write } from "../src/index.js"
+
+let world: VfsWorld | undefined
+afterEach(() => {
+  world?.destroy()
+  expect(world?.registry.report()).toBe("leak audit: 0 live objects")
+  world = undefined
+})
+
+const open = (w: VfsWorld, name: string, minor: number): number => {
+  mknodat(w.task, AT_FDCWD, name, S_IFCHR | 0o666, mkdev(1, minor))
+  return openat(w.task, AT_FDCWD, name, O_RDWR, 0) as number
+}
+
+describe("memory devices (drivers/char/mem.c)", () => {
+  it("/dev/null swallows writes and reads as end of file", () => {
+    world = createScenarioWorld()
+    const fd = open(world, "/null", 3)
+    expect(write(world.task, fd, new Uint8Array(10))).toBe(10)
+    expect(read(world.task, fd, new Uint8Array(4))).toBe(0)
+    close(world.task, fd)
+  })
+
+  it("/dev/zero reads zeros and swallows writes", () => {
+    world = createScenarioWorld()
+    const fd = open(world, "/zero", 5)
+    const buf = new Uint8Array([1, 2, 3])
+    expect(read(world.task, fd, buf)).toBe(3)
+    expect([...buf]).toEqual([0, 0, 0])
+    expect(write(world.task, fd, new Uint8Array(5))).toBe(5)
+    close(world.task, fd)
+  })
+
+  it("/dev/full reads zeros and fails every write with ENOSPC", () => {
+    world = createScenarioWorld()
+    const fd = open(world, "/full", 7)
+    const buf = new Uint8Array([9, 9])
+    expect(read(world.task, fd, buf)).toBe(2)
+    expect([...buf]).toEqual([0, 0])
+    expect((write(world.task, fd, new Uint8Array(1)) as { errno: string }).errno).toBe("ENOSPC")
+    close(world.task, fd)
+  })
+})
