@@ -1,5 +1,5 @@
 import { defineBench } from "@simkernel/bench"
-import { boot, shutdown } from "@simkernel/kernel"
+import { boot, shutdown, Syscalls } from "@simkernel/kernel"
 import { Effect } from "effect"
 
 export default defineBench("kernel", (b) => {
@@ -18,6 +18,24 @@ export default defineBench("kernel", (b) => {
       }
     },
     { targetNs: 20_000_000 }
+  )
+  b.bench(
+    "getpid() through the syscall table, from a program (PID 1)",
+    async (n) => {
+      const run = Effect.flatMap(
+        boot({
+          init: (proc) =>
+            Effect.gen(function* () {
+              const sys = new Syscalls({ proc })
+              for (let i = 0; i < n; i++) sink += yield* sys.call("getpid")
+              return 0
+            })
+        }),
+        (kernel) => Effect.flatMap(kernel.sched.waitInit(), () => shutdown(kernel))
+      )
+      await Effect.runPromise(run)
+    },
+    { targetNs: 500, note: "one boot per batch, amortised" }
   )
   if (sink === -1) console.log(sink)
 })

@@ -98,7 +98,13 @@ export const initProgram: Program = (proc) =>
  * user, mount, network and other namespaces, and PID 1 exec'ing /sbin/init.
  * The objects made here are released by shutdown().
  */
-export const boot = Effect.fnUntraced(function* (options: { readonly live?: LiveObjects } = {}) {
+export const boot = Effect.fnUntraced(function* (
+  options: {
+    readonly live?: LiveObjects
+    /** What PID 1 runs instead of exec'ing /sbin/init (tests, scripts). */
+    readonly init?: Program
+  } = {}
+) {
   const live = options.live ?? new LiveObjects()
   const world = createScenarioWorld({ registry: live })
   populateRootfs(world)
@@ -119,7 +125,7 @@ export const boot = Effect.fnUntraced(function* (options: { readonly live?: Live
   world.task.ipcNs.put()
   world.task.cred.put()
   world.userNs.put()
-  yield* Effect.orDie(sched.start((p) => p.execve("/sbin/init", ["init"], [])))
+  yield* Effect.orDie(sched.start(options.init ?? ((p) => p.execve("/sbin/init", ["init"], []))))
   yield* sched.settle()
   const kernel: Kernel = { live, sched, vfs: world.vfs }
   return kernel

@@ -1,2 +1,5 @@
-export { boot, shutdown, type Kernel, type ShutdownReport } from "./Kernel.js"
+export { boot, initProgram, shutdown, type Kernel, type ShutdownReport } from "./Kernel.js"
+export { type Handler, HANDLERS, type SyscallContext } from "./syscalls/handlers.js"
+export { renderCompat, type Support, SYSCALL_TABLE, type SyscallEntry, Syscalls } from "./syscalls/table.js"
+export { formatSyscall } from "./syscalls/strace.js"
 export { cli } from "./cli.js"

@@ -9,7 +9,7 @@ import {
 } from "@simkernel/abi"
 import { type Cred, procGidMapWrite, procSetgroupsWrite, procUidMapWrite } from "@simkernel/cred"
 import { LiveObjects } from "@simkernel/kref"
-import { type IpcNamespace, type NamespaceOps, setnsNamespace } from "@simkernel/nsproxy"
+import { type IpcNamespace, type NamespaceOps } from "@simkernel/nsproxy"
 import {
   EMPTY_SIGSET,
   getSignal,
@@ -25,10 +25,8 @@ import {
   createScenarioWorld,
   type FdTable,
   type FsStruct,
-  installNsFd,
   mntNamespaceOps,
   type MountNamespace,
-  nsFromFile,
   type Vfs,
   type VfsTask
 } from "@simkernel/vfs"
@@ -36,6 +34,7 @@ import { Cause, Effect, Exit } from "effect"
 import { ArgError, type Decoded } from "./args.js"
 import type { ResultsFile, Scenario, ScenarioFile, ScenarioResult, StepResult } from "./format.js"
 import { runScenario, type ScenarioProcess } from "./runner.js"
+import { openNsfd, setns } from "../syscalls/ns.js"
 import { callFrom, vfsCalls } from "./vfsMachine.js"
 
 /**
@@ -139,30 +138,6 @@ const vfsView = (t: Task): VfsTask & { mntNs: MountNamespace; cred: Cred; ipcNs:
   nofile: 1024
 })
 
-/** The nsfs file of `kind` for /proc/self/ns/<kind>. */
-const nsOf = (t: Task, kind: string) => {
-  const nsp = t.nsproxy
-  switch (kind) {
-    case "user":
-      return t.cred.userNs
-    case "pid":
-      return t.activePidNs
-    case "pid_for_children":
-      return nsp?.pidForChildren
-    case "time_for_children":
-      return nsp?.timeForChildren
-    case "mnt":
-    case "uts":
-    case "ipc":
-    case "cgroup":
-    case "net":
-    case "time":
-      return nsp?.slot(kind)
-    default:
-      return undefined
-  }
-}
-
 /**
  * The scenario-facing side of one task: process steps are the task's
  * sched calls (Process), file calls the VFS call table of vfsMachine over
@@ -211,22 +186,6 @@ const scenarioProcess = (m: Machine, proc: Process): ScenarioProcess => {
       })
     )
 
-  /** setns(2) with a namespace fd: an nsproxy transaction, committed into the task. */
-  const setns = (fd: number, nstype: number): SysError | number => {
-    const file = view.files.fdget(fd)
-    if (file === undefined) return sysError("EBADF", "setns")
-    const ns = nsFromFile(file)
-    if (ns === undefined) return sysError("EINVAL", "setns", "not a namespace file")
-    const tx = setnsNamespace(
-      { nsproxy: t.nsproxy!, cred: t.cred, fsUsers: t.fs?.users ?? 1, threads: t.signal.threads.length, activePidNs: t.activePidNs, fs: t.fs },
-      ns,
-      nstype
-    )
-    if (tx instanceof SysError) return tx
-    tx.commit(t)
-    return 0
-  }
-
   /** read(2) through sched: an empty pipe or FIFO with writers blocks the task. */
   const read = (a: ReadonlyArray<Decoded>): Effect.Effect<unknown, SysError> => {
     const buf = new Uint8Array(a[1] === undefined ? 4096 : num(a[1]))
@@ -252,18 +211,13 @@ const scenarioProcess = (m: Machine, proc: Process): ScenarioProcess => {
     signal_default: (a) => sigaction(a, DEFAULT),
     signal_catch: (a) => sigaction(a, CATCH),
     unshare: (a) => unshare(num(a[0])),
-    setns: (a) => Effect.suspend(() => {
-      const r = setns(num(a[0]), num(a[1]))
-      return r instanceof SysError ? Effect.fail(r) : Effect.succeed(r)
-    }),
+    setns: (a) => setns(proc, num(a[0]), num(a[1])),
     openat,
     read,
     write,
     nsfd: (a) =>
       Effect.suspend(() => {
-        const ns = nsOf(t, String(a[0]))
-        if (ns === undefined) return Effect.fail(sysError("ENOENT", "open", `/proc/self/ns/${String(a[0])}`))
-        const r = installNsFd(m.vfs, view.files, ns, t.cred)
+        const r = openNsfd(m.vfs, t, String(a[0]))
         return r instanceof SysError ? Effect.fail(r) : Effect.succeed(r)
       })
   }
