@@ -1,28 +1,16 @@
-import { Console, Effect, Option } from "effect"
+import { Effect, Option } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
-import { nsfsName } from "@simkernel/nsproxy"
 import { conformance } from "./conformance/command.js"
-import { boot, shutdown } from "./Kernel.js"
+import { runDemo } from "./demo.js"
 
 class ExitCode {
   readonly _tag = "ExitCode"
   constructor(readonly code: number) {}
 }
 
-/** The default: boot, show init's namespaces and the processes, shut down, print the leak audit. */
+/** The default: boot, run the demo as PID 1 (mount API, namespaces, trace), shut down, print the leak audit. */
 const defaultRun = Effect.fnUntraced(function* () {
-  const kernel = yield* boot()
-  const init = kernel.sched.initTask
-  const nsp = init.nsproxy!
-  const uts = nsp.uts.utsname
-  yield* Console.log(`simkernel: booted ${uts.sysname} ${uts.release} ${uts.machine}; PID 1 runs /sbin/init in these namespaces:`)
-  for (const ns of [init.cred.userNs, nsp.mnt, nsp.uts, nsp.ipc, nsp.pidForChildren, nsp.cgroup, nsp.net, nsp.time]) {
-    if (ns !== undefined) yield* Console.log(`  ${nsfsName(ns)}`)
-  }
-  yield* Console.log(`processes (pid state comm):\n  ${kernel.sched.ps().split("\n").join("\n  ")}`)
-  const report = yield* shutdown(kernel)
-  yield* Console.log("simkernel: shut down")
-  yield* Console.log(report.audit)
+  const report = yield* runDemo((line) => process.stdout.write(`${line}\n`))
   if (report.leaked > 0) return yield* Effect.fail(new ExitCode(1))
 })
 

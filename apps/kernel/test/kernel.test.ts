@@ -42,13 +42,18 @@ describe("kernel app", () => {
     })
   )
 
-  it("the simkernel command with no arguments boots, shows init's namespaces, shuts down and prints the audit", () => {
+  it("the simkernel command with no arguments runs the demo: namespaces, findmnt, ps, the trace and the leak audit", () => {
     const out = execFileSync(process.execPath, [main], { encoding: "utf8" })
-    const lines = out.trim().split("\n")
-    expect(lines).toContain("  uts:[4026531838]")
-    expect(lines).toContain("  net:[4026531833]")
-    expect(lines).toContain("  1 running blocked:pause init")
-    expect(lines.slice(-2)).toEqual(["simkernel: shut down", "leak audit: 0 live objects"])
+    const lines = out.trimEnd().split("\n")
+    expect(lines).toContain("== lsns (the demo and its child)")
+    expect(lines.some((l) => / pid +2 demo-child \(getpid\(\) = 1, hostname demo\)$/.test(l))).toBe(true)
+    // the mount made under one peer propagated to the other
+    expect(lines).toContain("│ └─/mnt/data/cache cache  ramfs  rw,relatime")
+    expect(lines).toContain("  └─/mnt/view/cache cache  ramfs  rw,relatime")
+    expect(lines).toContain('[pid 1] fsopen("tmpfs", FSOPEN_CLOEXEC) = 0')
+    expect(lines).toContain('[pid 1] move_mount(1, "", AT_FDCWD, "/mnt/data", MOVE_MOUNT_F_EMPTY_PATH) = 0')
+    expect(lines).toContain('[pid 2] sethostname("demo", 4) = 0')
+    expect(lines.at(-1)).toBe("leak audit: 0 live objects")
   })
 
   it("--help describes the command", () => {

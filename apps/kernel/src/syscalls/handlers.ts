@@ -49,8 +49,6 @@ export type Handler = (ctx: SyscallContext, args: ReadonlyArray<unknown>) => Eff
 const lift = (r: number | SysError | undefined): Effect.Effect<number, SysError> =>
   r === undefined ? Effect.succeed(0) : typeof r === "number" ? Effect.succeed(r) : Effect.fail(r)
 const int = (v: unknown): number => (typeof v === "number" ? v : 0)
-/** A path argument: NULL faults, as copying it from user memory would. */
-const str = (v: unknown): string | SysError => (typeof v === "string" ? v : sysError("EFAULT"))
 const opt = (v: unknown): string | null => (typeof v === "string" ? v : null)
 const buf = (v: unknown): Uint8Array | SysError => (v instanceof Uint8Array ? v : sysError("EFAULT"))
 
