@@ -1,5 +1,5 @@
 import { defineBench } from "@simkernel/bench"
-import { boot, shutdown, Syscalls } from "@simkernel/kernel"
+import { boot, onConsole, runScript, shutdown, Syscalls } from "@simkernel/kernel"
 import { Effect } from "effect"
 
 export default defineBench("kernel", (b) => {
@@ -36,6 +36,18 @@ export default defineBench("kernel", (b) => {
       await Effect.runPromise(run)
     },
     { targetNs: 500, note: "one boot per batch, amortised" }
+  )
+  b.bench(
+    "a shell pipeline of two programs (echo hi | cat), forks, pipe, execs and waits included",
+    async (n) => {
+      const script = Array.from({ length: n }, () => "echo hi | cat").join("\n")
+      const run = Effect.flatMap(
+        boot({ init: onConsole((proc) => runScript(proc, script)), console: (b) => (sink += b.length) }),
+        (kernel) => Effect.flatMap(kernel.sched.waitInit(), () => shutdown(kernel))
+      )
+      await Effect.runPromise(run)
+    },
+    { targetNs: 100_000, note: "one boot per batch, amortised" }
   )
   if (sink === -1) console.log(sink)
 })

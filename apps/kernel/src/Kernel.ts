@@ -1,4 +1,4 @@
-import { AT_FDCWD, O_CREAT, O_WRONLY, Oops, S_IFBLK, S_IFCHR, SIGCHLD, type SysError, WNOHANG } from "@simkernel/abi"
+import { AT_FDCWD, O_CREAT, O_RDWR, O_WRONLY, Oops, S_IFBLK, S_IFCHR, SIGCHLD, type SysError, WNOHANG } from "@simkernel/abi"
 import { LiveObjects } from "@simkernel/kref"
 import { NetNamespace, netNamespaceOps } from "@simkernel/net"
 import type { NamespaceOps } from "@simkernel/nsproxy"
@@ -17,6 +17,8 @@ import {
   write
 } from "@simkernel/vfs"
 import { Effect } from "effect"
+import { Syscalls } from "./syscalls/table.js"
+import { PROGRAMS } from "./userland/programs.js"
 
 /**
  * The running kernel: the scheduler (with PID 1 running /sbin/init), the
@@ -54,7 +56,8 @@ const DEVICES: ReadonlyArray<readonly [string, number, number, number, number]> 
   ["/dev/zero", S_IFCHR, 1, 5, 0o666],
   ["/dev/full", S_IFCHR, 1, 7, 0o666],
   ["/dev/sda", S_IFBLK, 8, 0, 0o660],
-  ["/dev/sda3", S_IFBLK, 8, 3, 0o660]
+  ["/dev/sda3", S_IFBLK, 8, 3, 0o660],
+  ["/dev/console", S_IFCHR, 5, 1, 0o600]
 ]
 
 const must = (what: string, r: SysError | number | undefined): void => {
@@ -73,11 +76,30 @@ const populateRootfs = (world: VfsWorld): void => {
     must(`mknod ${path}`, mknodat(t, AT_FDCWD, path, type | mode, mkdev(major, minor)))
     must(`chmod ${path}`, fchmodat(t, AT_FDCWD, path, mode))
   }
-  const fd = openat(t, AT_FDCWD, "/sbin/init", O_CREAT | O_WRONLY, 0o755)
-  must("create /sbin/init", fd)
-  must("write /sbin/init", write(t, fd as number, new TextEncoder().encode("#!simkernel init\n")))
-  must("close /sbin/init", close(t, fd as number))
+  const install = (path: string, name: string): void => {
+    const fd = openat(t, AT_FDCWD, path, O_CREAT | O_WRONLY, 0o755)
+    must(`create ${path}`, fd)
+    must(`write ${path}`, write(t, fd as number, new TextEncoder().encode(`#!simkernel ${name}\n`)))
+    must(`close ${path}`, close(t, fd as number))
+  }
+  install("/sbin/init", "init")
+  for (const name of Object.keys(PROGRAMS)) install(`/bin/${name}`, name)
 }
+
+/**
+ * A program with its standard input, output and error on /dev/console,
+ * as init sets them up for the first process.
+ */
+export const onConsole =
+  (program: Program): Program =>
+  (proc) =>
+    Effect.gen(function* () {
+      const sys = new Syscalls({ proc })
+      const fd = yield* sys.call("openat", AT_FDCWD, "/dev/console", O_RDWR, 0)
+      for (const target of [0, 1, 2]) if (target !== fd) yield* sys.call("dup2", fd, target)
+      if (fd > 2) yield* sys.call("close", fd)
+      return yield* program(proc)
+    })
 
 /**
  * PID 1: adopts orphans and reaps every child that exits (a SIGCHLD
@@ -103,10 +125,21 @@ export const boot = Effect.fnUntraced(function* (
     readonly live?: LiveObjects
     /** What PID 1 runs instead of exec'ing /sbin/init (tests, scripts). */
     readonly init?: Program
+    /** Where /dev/console's output goes (nowhere by default); reads from it are end of file. */
+    readonly console?: (bytes: Uint8Array) => void
   } = {}
 ) {
   const live = options.live ?? new LiveObjects()
   const world = createScenarioWorld({ registry: live })
+  const sink = options.console
+  world.vfs.charDevices.set(mkdev(5, 1), {
+    name: "console",
+    read: () => 0,
+    write: (_file, bytes) => {
+      sink?.(bytes.slice())
+      return bytes.length
+    }
+  })
   populateRootfs(world)
   const sched = yield* Sched.boot({
     registry: live,
@@ -118,7 +151,7 @@ export const boot = Effect.fnUntraced(function* (
     },
     fs: world.task.fs,
     vfs: world.vfs,
-    programs: { init: initProgram }
+    programs: { init: initProgram, ...PROGRAMS }
   })
   // the rest of the world's task is the scheduler's own now
   world.task.files.put()

@@ -1,7 +1,11 @@
 import { Effect, Option } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { conformance } from "./conformance/command.js"
+import { existsSync, readFileSync } from "node:fs"
+import { WEXITSTATUS, WIFEXITED, WTERMSIG } from "@simkernel/abi"
 import { runDemo } from "./demo.js"
+import { boot, onConsole, shutdown } from "./Kernel.js"
+import { runScript } from "./userland/sh/run.js"
 
 class ExitCode {
   readonly _tag = "ExitCode"
@@ -39,9 +43,41 @@ const conformanceCommand = Command.make(
     })
 ).pipe(Command.withDescription("run a conformance scenario file on simkernel (or, with --linux, on the real kernel) and record or check the results"))
 
+/**
+ * Run a shell script as PID 1 with /dev/console on the host's standard
+ * output; the result is the script's exit status.
+ */
+const runShellScript = Effect.fnUntraced(function* (text: string) {
+  const kernel = yield* boot({ init: onConsole((proc) => runScript(proc, text)), console: (bytes) => process.stdout.write(bytes) })
+  const status = yield* kernel.sched.waitInit()
+  const report = yield* shutdown(kernel)
+  if (report.leaked > 0) process.stderr.write(`${report.audit}\n`)
+  const code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status)
+  if (code !== 0 || report.leaked > 0) return yield* Effect.fail(new ExitCode(code !== 0 ? code : 1))
+})
+
+const runCommand = Command.make(
+  "run",
+  { file: Argument.String("file").pipe(Argument.withDescription("a shell script on the host, run by simkernel's sh")) },
+  (o) =>
+    Effect.gen(function* () {
+      if (!existsSync(o.file)) {
+        process.stderr.write(`simkernel run: ${o.file}: No such file or directory\n`)
+        return yield* Effect.fail(new ExitCode(2))
+      }
+      return yield* runShellScript(readFileSync(o.file, "utf8"))
+    })
+).pipe(Command.withDescription("run a shell script inside a freshly booted kernel and exit with its status"))
+
+const shellCommand = Command.make(
+  "shell",
+  { command: Flag.String("c").pipe(Flag.withDescription("the command line to run")) },
+  (o) => runShellScript(o.command)
+).pipe(Command.withDescription("run a command line with simkernel's sh inside a freshly booted kernel (-c CMD)"))
+
 export const cli = Command.make("simkernel", {}, () => defaultRun()).pipe(
   Command.withDescription("Linux's container machinery, simulated: boots a kernel, runs its demo and prints the leak audit"),
-  Command.withSubcommands([conformanceCommand])
+  Command.withSubcommands([conformanceCommand, runCommand, shellCommand])
 )
 
 export { ExitCode }

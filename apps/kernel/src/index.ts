@@ -1,4 +1,6 @@
-export { boot, initProgram, shutdown, type Kernel, type ShutdownReport } from "./Kernel.js"
+export { boot, initProgram, onConsole, shutdown, type Kernel, type ShutdownReport } from "./Kernel.js"
+export { PROGRAMS } from "./userland/programs.js"
+export { runScript, sh } from "./userland/sh/run.js"
 export { type Handler, HANDLERS, type SyscallContext } from "./syscalls/handlers.js"
 export { renderCompat, type Support, SYSCALL_TABLE, type SyscallEntry, Syscalls } from "./syscalls/table.js"
 export { formatSyscall } from "./syscalls/strace.js"

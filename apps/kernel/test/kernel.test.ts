@@ -33,7 +33,7 @@ describe("kernel app", () => {
       expect(listDirectory(t, AT_FDCWD, "/")).toEqual(["bin", "dev", "etc", "mnt", "proc", "root", "sbin", "tmp"])
       expect(statSummary(t, AT_FDCWD, "/tmp", 0)).toEqual({ type: "d", mode: "1777" })
       expect(statSummary(t, AT_FDCWD, "/root", 0)).toEqual({ type: "d", mode: "0700" })
-      expect(listDirectory(t, AT_FDCWD, "/dev")).toEqual(["full", "null", "sda", "sda3", "zero"])
+      expect(listDirectory(t, AT_FDCWD, "/dev")).toEqual(["console", "full", "null", "sda", "sda3", "zero"])
       expect(statSummary(t, AT_FDCWD, "/dev/null", 0)).toEqual({ type: "c", mode: "0666", rdev: "1:3" })
       expect(statSummary(t, AT_FDCWD, "/dev/sda3", 0)).toEqual({ type: "b", mode: "0660", rdev: "8:3" })
       expect(statSummary(t, AT_FDCWD, "/sbin/init", AT_SYMLINK_NOFOLLOW)).toEqual({ type: "f", mode: "0755", size: 17 })

@@ -1,3 +1,4 @@
+import type { CharDeviceOps } from "./devices.js"
 import { LiveObjects } from "@simkernel/kref"
 import type { FsType } from "./FsType.js"
 import type { Mount } from "./Mount.js"
@@ -67,6 +68,12 @@ export class Vfs {
   /** unnamed_dev_ida: minors of major 0 from 1 (get_anon_bdev). */
   readonly anonDevs = new Ida(1, (1 << 20) - 1)
   private readonly fsTypes = new Map<string, FsType>()
+  /**
+   * Character device drivers the kernel registers (register_chrdev): a
+   * console, say. Looked up by rdev (mkdev()) before the built-in memory
+   * devices.
+   */
+  readonly charDevices = new Map<number, CharDeviceOps>()
   /** The container package's part in the mount API, if loaded. */
   mountApiHooks: MountApiHooks | undefined = undefined
   /** The mqueue superblock of tasks that carry no IPC namespace (one implicit namespace), held until shutdown(). */

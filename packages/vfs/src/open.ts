@@ -205,7 +205,7 @@ const vfsOpen = (task: VfsTask, path: Path, openFlag: number): File | SysError =
   if (t === S_IFSOCK) return sysError("ENXIO")
   let fop
   if (t === S_IFCHR) {
-    fop = charDeviceOps(inode.rdev)
+    fop = path.mnt.sb.vfs.charDevices.get(inode.rdev) ?? charDeviceOps(inode.rdev)
     if (fop === undefined) return sysError("ENXIO")
   } else if (t === S_IFBLK) return sysError("ENXIO")
   return new File(path, fileFlags(openFlag), task.cred, fop)

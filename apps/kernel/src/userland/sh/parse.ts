@@ -20,6 +20,8 @@ export interface Redirect {
 }
 
 export interface SimpleCommand {
+  /** The script line the command starts on (for dash-style error messages). */
+  readonly line: number
   readonly assignments: ReadonlyArray<readonly [string, Word]>
   readonly words: ReadonlyArray<Word>
   readonly redirects: ReadonlyArray<Redirect>
@@ -221,6 +223,7 @@ export const parseScript = (src: string): Script | ShSyntaxError => {
         : new ShSyntaxError(tok.line, `"${tok.t === "word" ? "word" : tok.op}" unexpected`)
 
   const parseCommand = (): SimpleCommand | ShSyntaxError => {
+    const line = peek()?.line ?? 1
     const assignments: Array<readonly [string, Word]> = []
     const words: Array<Word> = []
     const redirects: Array<Redirect> = []
@@ -252,7 +255,7 @@ export const parseScript = (src: string): Script | ShSyntaxError => {
       break
     }
     if (words.length === 0 && assignments.length === 0 && redirects.length === 0) return unexpected(peek())
-    return { assignments, words, redirects }
+    return { line, assignments, words, redirects }
   }
 
   const parsePipeline = (): Pipeline | ShSyntaxError => {

@@ -1,0 +1,132 @@
+import { AT_FDCWD, O_DIRECTORY, O_RDONLY, type SysError } from "@simkernel/abi"
+import type { Process, Program } from "@simkernel/sched"
+import { listDirectory } from "@simkernel/vfs"
+import { Effect } from "effect"
+import { Syscalls } from "../syscalls/table.js"
+import { sh } from "./sh/run.js"
+
+const enc = new TextEncoder()
+const dec = new TextDecoder()
+
+/** write(2) all of `text` to `fd`. */
+export const writeAll = (sys: Syscalls, fd: number, text: string): Effect.Effect<void, SysError> => {
+  const bytes = enc.encode(text)
+  return Effect.asVoid(sys.call("write", fd, bytes, bytes.length))
+}
+
+/** read(2) `fd` to its end. */
+export const readAll = Effect.fnUntraced(function* (sys: Syscalls, fd: number) {
+  let text = ""
+  const buf = new Uint8Array(4096)
+  for (;;) {
+    const n = yield* sys.call("read", fd, buf, buf.length)
+    if (n === 0) return text
+    text += dec.decode(buf.subarray(0, n), { stream: true })
+  }
+})
+
+/** A program's body with its syscall interface, argv and a way to complain on stderr as `name: message`. */
+const program =
+  (body: (sys: Syscalls, argv: ReadonlyArray<string>, complain: (msg: string) => Effect.Effect<void>) => Effect.Effect<number, SysError>): Program =>
+  (proc: Process) => {
+    const sys = new Syscalls({ proc })
+    const argv = proc.task.argv
+    const name = argv[0] ?? "?"
+    return body(sys, argv, (msg) => Effect.ignore(writeAll(sys, 2, `${name}: ${msg}\n`)))
+  }
+
+const strerror = (e: SysError): string => e.message.replace(/^[A-Z0-9]+ \((.*)\)(: .*)?$/, "$1")
+
+/** The userland: programs by the name their `#!simkernel NAME` files in /bin give. */
+export const PROGRAMS: Readonly<Record<string, Program>> = {
+  true: program(() => Effect.succeed(0)),
+  false: program(() => Effect.succeed(1)),
+  echo: program((sys, argv) => {
+    const noNewline = argv[1] === "-n"
+    const words = argv.slice(noNewline ? 2 : 1)
+    return Effect.as(writeAll(sys, 1, words.join(" ") + (noNewline ? "" : "\n")), 0)
+  }),
+  cat: program((sys, argv, complain) =>
+    Effect.gen(function* () {
+      let status = 0
+      for (const file of argv.length > 1 ? argv.slice(1) : ["-"]) {
+        if (file === "-") {
+          yield* writeAll(sys, 1, yield* readAll(sys, 0))
+          continue
+        }
+        const fd = yield* Effect.result(sys.call("openat", AT_FDCWD, file, O_RDONLY, 0))
+        if (fd._tag === "Failure") {
+          yield* complain(`${file}: ${strerror(fd.failure)}`)
+          status = 1
+          continue
+        }
+        const text = yield* Effect.result(readAll(sys, fd.success))
+        yield* Effect.ignore(sys.call("close", fd.success))
+        if (text._tag === "Failure") {
+          yield* complain(`${file}: ${strerror(text.failure)}`)
+          status = 1
+        } else yield* writeAll(sys, 1, text.success)
+      }
+      return status
+    })
+  ),
+  mkdir: program((sys, argv, complain) =>
+    Effect.gen(function* () {
+      let status = 0
+      for (const dir of argv.slice(1)) {
+        const r = yield* Effect.result(sys.call("mkdirat", AT_FDCWD, dir, 0o777))
+        if (r._tag === "Failure") {
+          yield* complain(`cannot create directory '${dir}': ${strerror(r.failure)}`)
+          status = 1
+        }
+      }
+      return status
+    })
+  ),
+  ls: program((sys, argv, complain) =>
+    Effect.gen(function* () {
+      let status = 0
+      const dirs = argv.length > 1 ? argv.slice(1) : ["."]
+      for (const dir of dirs) {
+        const fd = yield* Effect.result(sys.call("openat", AT_FDCWD, dir, O_RDONLY | O_DIRECTORY, 0))
+        if (fd._tag === "Failure") {
+          // ls names a file that is not a directory as itself
+          if (fd.failure.errno === "ENOTDIR") {
+            yield* writeAll(sys, 1, `${dir}\n`)
+            continue
+          }
+          yield* complain(`cannot access '${dir}': ${strerror(fd.failure)}`)
+          status = 2
+          continue
+        }
+        yield* Effect.ignore(sys.call("close", fd.success))
+        const names = listDirectory(sys.ctx.proc.task.vfsTask(), AT_FDCWD, dir)
+        if (names instanceof Error) {
+          yield* complain(`cannot open directory '${dir}': ${strerror(names)}`)
+          status = 2
+          continue
+        }
+        if (dirs.length > 1) yield* writeAll(sys, 1, `${dir}:\n`)
+        yield* writeAll(sys, 1, names.filter((n) => !n.startsWith(".")).map((n) => `${n}\n`).join(""))
+      }
+      return status
+    })
+  ),
+  hostname: program((sys, argv, complain) =>
+    Effect.gen(function* () {
+      const name = argv[1]
+      if (name === undefined) {
+        yield* writeAll(sys, 1, `${sys.ctx.proc.task.nsproxy!.uts.utsname.nodename}\n`)
+        return 0
+      }
+      const bytes = enc.encode(name)
+      const r = yield* Effect.result(sys.call("sethostname", bytes, bytes.length))
+      if (r._tag === "Failure") {
+        yield* complain(`you must be root to change the host name`)
+        return 1
+      }
+      return 0
+    })
+  ),
+  sh
+}
