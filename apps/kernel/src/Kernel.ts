@@ -17,7 +17,7 @@ import {
   write
 } from "@simkernel/vfs"
 import { Effect } from "effect"
-import { Syscalls } from "./syscalls/table.js"
+import { Syscalls, traceKernel } from "./syscalls/table.js"
 import { PROGRAMS } from "./userland/programs.js"
 
 /**
@@ -127,6 +127,8 @@ export const boot = Effect.fnUntraced(function* (
     readonly init?: Program
     /** Where /dev/console's output goes (nowhere by default); reads from it are end of file. */
     readonly console?: (bytes: Uint8Array) => void
+    /** Trace every syscall of every task (strace -f), from PID 1's first call on. */
+    readonly tracer?: (line: string) => void
   } = {}
 ) {
   const live = options.live ?? new LiveObjects()
@@ -154,6 +156,7 @@ export const boot = Effect.fnUntraced(function* (
     programs: { init: initProgram, ...PROGRAMS }
   })
   // the rest of the world's task is the scheduler's own now
+  if (options.tracer !== undefined) traceKernel(sched, options.tracer)
   world.task.files.put()
   world.task.ipcNs.put()
   world.task.cred.put()

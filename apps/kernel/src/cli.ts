@@ -47,8 +47,19 @@ const conformanceCommand = Command.make(
  * Run a shell script as PID 1 with /dev/console on the host's standard
  * output; the result is the script's exit status.
  */
-const runShellScript = Effect.fnUntraced(function* (text: string) {
-  const kernel = yield* boot({ init: onConsole((proc) => runScript(proc, text)), console: (bytes) => process.stdout.write(bytes) })
+const runShellScript = Effect.fnUntraced(function* (text: string, trace: Option.Option<string>) {
+  const format = Option.getOrUndefined(trace)
+  const tracer =
+    format === undefined
+      ? undefined
+      : format === "json"
+        ? (line: string) => process.stderr.write(`${JSON.stringify(traceJson(line))}\n`)
+        : (line: string) => process.stderr.write(`${line}\n`)
+  const kernel = yield* boot({
+    init: onConsole((proc) => runScript(proc, text)),
+    console: (bytes) => process.stdout.write(bytes),
+    ...(tracer === undefined ? {} : { tracer })
+  })
   const status = yield* kernel.sched.waitInit()
   const report = yield* shutdown(kernel)
   if (report.leaked > 0) process.stderr.write(`${report.audit}\n`)
@@ -56,23 +67,39 @@ const runShellScript = Effect.fnUntraced(function* (text: string) {
   if (code !== 0 || report.leaked > 0) return yield* Effect.fail(new ExitCode(code !== 0 ? code : 1))
 })
 
+/** --trace[=json]: every syscall of every task on standard error, as strace -f prints it (or as JSON lines). */
+const traceFlag = Flag.String("trace").pipe(
+  Flag.withOptionalValue("text"),
+  Flag.optional,
+  Flag.withDescription("print every syscall on standard error in strace's format (--trace=json: JSON lines)")
+)
+
+/** A trace line as JSON: pid, call and arguments text, result. */
+const traceJson = (line: string): { pid: number; call: string; result: string } => {
+  const m = /^\[pid (\d+)\] (.*) = (.*)$/.exec(line)
+  return m === null ? { pid: 0, call: line, result: "" } : { pid: Number(m[1]), call: m[2]!, result: m[3]! }
+}
+
 const runCommand = Command.make(
   "run",
-  { file: Argument.String("file").pipe(Argument.withDescription("a shell script on the host, run by simkernel's sh")) },
+  {
+    file: Argument.String("file").pipe(Argument.withDescription("a shell script on the host, run by simkernel's sh")),
+    trace: traceFlag
+  },
   (o) =>
     Effect.gen(function* () {
       if (!existsSync(o.file)) {
         process.stderr.write(`simkernel run: ${o.file}: No such file or directory\n`)
         return yield* Effect.fail(new ExitCode(2))
       }
-      return yield* runShellScript(readFileSync(o.file, "utf8"))
+      return yield* runShellScript(readFileSync(o.file, "utf8"), o.trace)
     })
 ).pipe(Command.withDescription("run a shell script inside a freshly booted kernel and exit with its status"))
 
 const shellCommand = Command.make(
   "shell",
-  { command: Flag.String("c").pipe(Flag.withDescription("the command line to run")) },
-  (o) => runShellScript(o.command)
+  { command: Flag.String("c").pipe(Flag.withDescription("the command line to run")), trace: traceFlag },
+  (o) => runShellScript(o.command, o.trace)
 ).pipe(Command.withDescription("run a command line with simkernel's sh inside a freshly booted kernel (-c CMD)"))
 
 export const cli = Command.make("simkernel", {}, () => defaultRun()).pipe(

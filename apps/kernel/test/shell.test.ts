@@ -82,6 +82,18 @@ describe("simkernel run and shell", () => {
     }
   })
 
+  it("--trace prints every task's syscalls on standard error in strace's format", () => {
+    const r = spawnSync(process.execPath, [main, "shell", "--trace", "-c", "echo hi | cat"], { encoding: "utf8" })
+    expect(r.stdout).toBe("hi\n")
+    const lines = r.stderr.trimEnd().split("\n")
+    expect(lines).toContain("[pid 1] pipe2([3, 4], 0) = 0")
+    expect(lines).toContain('[pid 2] write(1, "hi\\n", 3) = 3')
+    expect(lines).toContain('[pid 3] read(0, "hi\\n", 4096) = 3')
+    expect(lines).toContain("[pid 1] wait4(3, [{WIFEXITED(s) && WEXITSTATUS(s) == 0}], 0, NULL) = 3")
+    const json = spawnSync(process.execPath, [main, "shell", "--trace=json", "-c", "true"], { encoding: "utf8" })
+    expect(JSON.parse(json.stderr.split("\n")[0]!)).toEqual({ pid: 1, call: 'openat(AT_FDCWD, "/dev/console", O_RDWR)', result: "0" })
+  })
+
   it("shell -c CMD runs one command line", () => {
     expect(execFileSync(process.execPath, [main, "shell", "-c", "echo hi && hostname"], { encoding: "utf8" })).toBe("hi\n(none)\n")
   })

@@ -64,6 +64,17 @@ describe("strace-style trace lines", () => {
     )
   })
 
+  it("print pipe2's flags, wait4's status and a read's buffer as strace does", () => {
+    expect(formatSyscall(1, "pipe2", [[3, 4], 0], 0)).toBe("[pid 1] pipe2([3, 4], 0) = 0")
+    expect(formatSyscall(1, "pipe2", [[3, 4], 0o2000000], 0)).toBe("[pid 1] pipe2([3, 4], O_CLOEXEC) = 0")
+    expect(formatSyscall(1, "wait4", [2, { value: 0x0300 }, 0, null], 2)).toBe("[pid 1] wait4(2, [{WIFEXITED(s) && WEXITSTATUS(s) == 3}], 0, NULL) = 2")
+    expect(formatSyscall(1, "wait4", [2, { value: 9 }, 0, null], 2)).toBe("[pid 1] wait4(2, [{WIFSIGNALED(s) && WTERMSIG(s) == SIGKILL}], 0, NULL) = 2")
+    const buf = new Uint8Array(16)
+    buf.set(new TextEncoder().encode("hi\n"))
+    expect(formatSyscall(3, "read", [0, buf, 16], 3)).toBe('[pid 3] read(0, "hi\\n", 16) = 3')
+    expect(formatSyscall(1, "fork", [() => 0], 2)).toBe("[pid 1] fork() = 2")
+  })
+
   it("quote strings as strace does: escapes, octal for other bytes, 32 bytes then ...", () => {
     expect(quoteString('a"b\\c\n\t')).toBe('"a\\"b\\\\c\\n\\t"')
     expect(quoteString(new Uint8Array([0, 1, 0xff]))).toBe('"\\0\\1\\377"')

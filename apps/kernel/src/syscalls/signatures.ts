@@ -21,6 +21,10 @@ export type ArgKind =
   | "dev"
   /** A struct or pointer, printed as {field=value, ...} or NULL. */
   | "struct"
+  /** Flags of pipe2/dup3 (O_CLOEXEC, O_NONBLOCK): 0 prints as 0, not O_RDONLY. */
+  | "oflags"
+  /** wait4's status out: [{WIFEXITED(s) && WEXITSTATUS(s) == 0}]. */
+  | "wstatus"
   /** A flag word, printed with formatFlags(kind). */
   | { readonly flags: FlagKindName }
 
@@ -44,9 +48,9 @@ export const SIGNATURES: Readonly<Record<string, SyscallSignature>> = {
   lseek: { args: [["fd", "fd"], ["offset", "int"], ["whence", f("seek")]], ret: "int" },
   dup: { args: [["oldfd", "fd"]], ret: "fd" },
   dup2: { args: [["oldfd", "fd"], ["newfd", "fd"]], ret: "fd" },
-  dup3: { args: [["oldfd", "fd"], ["newfd", "fd"], ["flags", f("open")]], ret: "fd" },
+  dup3: { args: [["oldfd", "fd"], ["newfd", "fd"], ["flags", "oflags"]], ret: "fd" },
   fcntl: { args: [["fd", "fd"], ["cmd", f("fcntl_cmd")], ["arg", "int"]], ret: "int" },
-  pipe2: { args: [["pipefd", "struct"], ["flags", f("open")]], ret: "int" },
+  pipe2: { args: [["pipefd", "struct"], ["flags", "oflags"]], ret: "int" },
   openat: {
     args: [["dirfd", "dirfd"], ["pathname", "str"], ["flags", f("open")], ["mode", "perm"]],
     ret: "fd",
@@ -113,7 +117,7 @@ export const SIGNATURES: Readonly<Record<string, SyscallSignature>> = {
   fork: { args: [], ret: "pid" },
   execve: { args: [["pathname", "str"], ["argv", "struct"], ["envp", "struct"]], ret: "int" },
   exit_group: { args: [["status", "int"]], ret: "int" },
-  wait4: { args: [["pid", "int"], ["wstatus", "struct"], ["options", f("wait")], ["rusage", "struct"]], ret: "pid" },
+  wait4: { args: [["pid", "int"], ["wstatus", "wstatus"], ["options", f("wait")], ["rusage", "struct"]], ret: "pid" },
   waitid: { args: [["idtype", f("idtype")], ["id", "int"], ["infop", "struct"], ["options", f("wait")], ["rusage", "struct"]], ret: "int" },
   kill: { args: [["pid", "int"], ["sig", f("signal")]], ret: "int" },
   tgkill: { args: [["tgid", "int"], ["tid", "int"], ["sig", f("signal")]], ret: "int" },

@@ -1,4 +1,4 @@
-import { AT_FDCWD, formatFlags, type SysError, strerror } from "@simkernel/abi"
+import { AT_FDCWD, formatFlags, signalName, type SysError, strerror, WEXITSTATUS, WIFEXITED, WIFSIGNALED, WTERMSIG } from "@simkernel/abi"
 import { type ArgKind, SIGNATURES } from "./signatures.js"
 
 /** strace's default string limit (-s 32): longer strings end in "...". */
@@ -63,6 +63,15 @@ export const formatArg = (kind: ArgKind, v: unknown): string => {
       return typeof v === "number" ? `makedev(0x${(Math.floor(v / 256) & 0xfff).toString(16)}, 0x${(v & 0xff).toString(16)})` : String(v)
     case "struct":
       return formatStruct(v)
+    case "oflags":
+      return typeof v === "number" && v !== 0 ? formatFlags("open", v).replace(/^O_RDONLY\|/, "") : String(v)
+    case "wstatus": {
+      const w = typeof v === "object" && v !== null ? (v as { value?: number }).value : undefined
+      if (w === undefined) return "NULL"
+      if (WIFEXITED(w)) return `[{WIFEXITED(s) && WEXITSTATUS(s) == ${WEXITSTATUS(w)}}]`
+      if (WIFSIGNALED(w)) return `[{WIFSIGNALED(s) && WTERMSIG(s) == ${signalName(WTERMSIG(w)) ?? WTERMSIG(w)}}]`
+      return `[${w}]`
+    }
     default:
       return String(v)
   }
@@ -75,8 +84,10 @@ export const formatArg = (kind: ArgKind, v: unknown): string => {
  */
 export const formatSyscall = (pid: number, name: string, args: ReadonlyArray<unknown>, result: number | SysError): string => {
   const sig = SIGNATURES[name]
-  const count = sig?.shown?.(args) ?? args.length
-  const shown = args.slice(0, count).map((a, i) => {
+  const count = sig?.shown?.(args) ?? (sig === undefined ? args.length : Math.min(args.length, sig.args.length))
+  // a read's buffer holds only what the call returned
+  const filled = (name === "read" || name === "pread64") && typeof result === "number" && args[1] instanceof Uint8Array ? [args[0], args[1].subarray(0, result), ...args.slice(2)] : args
+  const shown = filled.slice(0, count).map((a, i) => {
     const kind = sig?.args[i]?.[1]
     return kind === undefined ? formatStruct(a) : formatArg(kind, a)
   })

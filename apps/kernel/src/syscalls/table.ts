@@ -43,6 +43,15 @@ export const SYSCALL_TABLE: ReadonlyArray<SyscallEntry> = build()
 const BY_NAME: ReadonlyMap<string, SyscallEntry> = new Map(SYSCALL_TABLE.map((e) => [e.name, e]))
 const BY_NR: ReadonlyMap<number, SyscallEntry> = new Map(SYSCALL_TABLE.map((e) => [e.nr, e]))
 
+/** Kernels whose every syscall is traced (strace -f of the whole machine), and where the lines go. */
+const TRACERS = new WeakMap<object, (line: string) => void>()
+
+/** Trace every syscall of every task of `kernel` (the sched Kernel) from now on; undefined stops it. */
+export const traceKernel = (kernel: object, tracer: ((line: string) => void) | undefined): void => {
+  if (tracer === undefined) TRACERS.delete(kernel)
+  else TRACERS.set(kernel, tracer)
+}
+
 /**
  * The per-task syscall interface: `sys.call("mount", source, target, ...)`
  * with Linux's names and argument order, or `sys.callNr(165, ...)`. A call
@@ -50,10 +59,15 @@ const BY_NR: ReadonlyMap<number, SyscallEntry> = new Map(SYSCALL_TABLE.map((e) =
  * reported as a line in strace's format.
  */
 export class Syscalls {
+  readonly tracer: ((line: string) => void) | undefined
+
+  /** `tracer` defaults to the kernel's (traceKernel), if it is traced. */
   constructor(
     readonly ctx: SyscallContext,
-    readonly tracer?: (line: string) => void
-  ) {}
+    tracer?: (line: string) => void
+  ) {
+    this.tracer = tracer ?? TRACERS.get(ctx.proc.task.kernel)
+  }
 
   call(name: string, ...args: ReadonlyArray<unknown>): Effect.Effect<number, SysError> {
     const entry = BY_NAME.get(name)

@@ -77,7 +77,7 @@ const execCommand = Effect.fnUntraced(function* (sh: Shell, cmd: SimpleCommand, 
   const envp = [...sh.vars].filter(([k]) => k !== "?").map(([k, v]) => `${k}=${v}`)
   let last: SysError | undefined
   for (const path of candidates(sh, argv[0]!)) {
-    const r = yield* Effect.result(sh.proc.execve(path, argv, envp))
+    const r = yield* Effect.result(sh.sys.call("execve", path, argv, envp))
     if (r._tag === "Failure") last = r.failure
     if (last !== undefined && last.errno !== "ENOENT") break
   }
@@ -118,7 +118,8 @@ const runCommand = (sh: Shell, cmd: SimpleCommand, forked: boolean): Effect.Effe
         return yield* execCommand(child, cmd, argv)
       })
     if (forked) return yield* inChild(sh)
-    const pid = yield* sh.proc.fork((cp) => Effect.catch(inChild(childShell(sh, cp)), (e) => (e instanceof ShellExit ? Effect.succeed(e.status) : Effect.succeed(1))))
+    const child: Program = (cp) => Effect.catch(inChild(childShell(sh, cp)), (e) => (e instanceof ShellExit ? Effect.succeed(e.status) : Effect.succeed(1)))
+    const pid = yield* sh.sys.call("fork", child)
     const status: { value?: number } = {}
     yield* sh.sys.call("wait4", pid, status, 0, null)
     return statusOf(status.value ?? 0)
@@ -139,7 +140,7 @@ const runPipeline = (sh: Shell, pipeline: Pipeline): Effect.Effect<number, SysEr
       const cmd = pipeline[i]!
       const inFd = input
       pids.push(
-        yield* sh.proc.fork((cp) => {
+        yield* sh.sys.call("fork", (cp: Process) => {
           const child = childShell(sh, cp)
           return Effect.catch(
             Effect.gen(function* () {
