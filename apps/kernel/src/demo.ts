@@ -38,7 +38,7 @@ export const findmntTree = (mountinfo: string): string => {
       const last = i === children.length - 1
       const target = parent === undefined ? e.mountpoint : `${indent}${last ? "└─" : "├─"}${e.mountpoint}`
       const superOnly = e.superOptions.split(",").filter((o) => o !== "rw" && o !== "ro")
-      rows.push([target, e.source, e.fstype, [e.options, ...superOnly].join(",")])
+      rows.push([target, e.root === "/" ? e.source : `${e.source}[${e.root}]`, e.fstype, [e.options, ...superOnly].join(",")])
       walk(e.mountId, parent === undefined ? "" : `${indent}${last ? "  " : "│ "}`)
     })
   }

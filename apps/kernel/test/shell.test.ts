@@ -60,7 +60,70 @@ describe("sh", () => {
   it.effect("sees the kernel: hostname, /dev, the programs in /bin", () =>
     Effect.gen(function* () {
       const r = yield* sh("hostname; hostname box; hostname; ls /dev; ls /bin")
-      expect(r.out).toBe("(none)\nbox\nconsole\nfull\nnull\nsda\nsda3\nzero\ncat\necho\nfalse\nhostname\nls\nmkdir\nsh\ntrue\n")
+      const bin = "cat echo false findmnt hostname id kill ln ls mkdir mknod mount rm sh sleep stat touch true umount".split(" ")
+      expect(r.out).toBe(["(none)", "box", "console", "full", "null", "sda", "sda3", "zero", ...bin, ""].join("\n"))
+    })
+  )
+})
+
+describe("coreutils and util-linux", () => {
+  // messages and statuses are what GNU coreutils 9 and util-linux 2.39 print on this machine
+  const cases: ReadonlyArray<readonly [string, string, number]> = [
+    ["rm /nope; echo $?; rm -f /nope; echo $?", "rm: cannot remove '/nope': No such file or directory\n1\n0\n", 0],
+    ["mkdir /tmp/d; rm /tmp/d; rm -r /tmp/d; ls /tmp", "rm: cannot remove '/tmp/d': Is a directory\n", 0],
+    ["touch /tmp/a; ln /tmp/a /tmp/a", "ln: failed to create hard link '/tmp/a' => '/tmp/a': File exists\n", 1],
+    ["touch /nodir/x", "touch: cannot touch '/nodir/x': No such file or directory\n", 1],
+    ["stat /nope", "stat: cannot statx '/nope': No such file or directory\n", 1],
+    ["id", "uid=0(root) gid=0(root) groups=0(root)\n", 0],
+    ["kill -9 999", "kill: (999): No such process\n", 1],
+    ["sleep x", "sleep: invalid time interval 'x'\nTry 'sleep --help' for more information.\n", 1],
+    ["mount -t nosuchfs x /mnt", "mount: /mnt: unknown filesystem type 'nosuchfs'.\n", 32],
+    ["umount /mnt", "umount: /mnt: not mounted.\n", 32]
+  ]
+  for (const [script, out, status] of cases) {
+    it.effect(`runs ${JSON.stringify(script)} as Linux's tools do`, () =>
+      Effect.gen(function* () {
+        expect(yield* sh(script)).toEqual({ out, status })
+      })
+    )
+  }
+
+  it.effect("stat prints GNU stat's layout: symlink target, device numbers, mode letters", () =>
+    Effect.gen(function* () {
+      const r = yield* sh("touch /tmp/a; ln -s /tmp/a /tmp/l; stat /tmp/l /dev/null")
+      const lines = r.out.split("\n")
+      expect(lines[0]).toBe("  File: /tmp/l -> /tmp/a")
+      expect(lines[1]).toMatch(/^  Size: 6 {9}\tBlocks: 0 {10}IO Block: 4096 {3}symbolic link$/)
+      expect(lines[3]).toBe("Access: (0777/lrwxrwxrwx)  Uid: (    0/    root)   Gid: (    0/    root)")
+      expect(lines[8]).toBe("  File: /dev/null")
+      expect(lines[9]).toMatch(/character special file$/)
+      expect(lines[10]).toMatch(/^Device: \d+,\d+\tInode: \d+ +Links: 1 {5}Device type: 1,3$/)
+      expect(lines[11]).toMatch(/^Access: \(0666\/crw-rw-rw-\)/)
+    })
+  )
+
+  it.effect("mount, findmnt and umount change and show the mount table", () =>
+    Effect.gen(function* () {
+      const r = yield* sh("mkdir /mnt/x; mount -t tmpfs -o nosuid,size=1m tmp /mnt/x; mount --bind /tmp /mnt; findmnt; umount -l /mnt; umount /mnt/x; findmnt")
+      expect(r.out).toBe(
+        [
+          "TARGET   SOURCE     FSTYPE OPTIONS",
+          "/        none       tmpfs  rw,relatime,mode=755",
+          "├─/mnt/x tmp        tmpfs  rw,nosuid,relatime,size=1024k",
+          "└─/mnt   none[/tmp] tmpfs  rw,relatime,mode=755",
+          "TARGET SOURCE FSTYPE OPTIONS",
+          "/      none   tmpfs  rw,relatime,mode=755",
+          ""
+        ].join("\n")
+      )
+    })
+  )
+
+  it.effect("mknod makes FIFOs and character devices that work when opened", () =>
+    Effect.gen(function* () {
+      const r = yield* sh("mknod /tmp/p p; mknod /tmp/z c 1 5; stat /tmp/p; echo x > /tmp/z; cat /tmp/z | cat; ls /tmp")
+      expect(r.out).toContain("prw-r--r--")
+      expect(r.out.endsWith("p\nz\n")).toBe(true)
     })
   )
 })

@@ -1,41 +1,13 @@
-import { AT_FDCWD, O_DIRECTORY, O_RDONLY, type SysError } from "@simkernel/abi"
-import type { Process, Program } from "@simkernel/sched"
+import { AT_FDCWD, O_DIRECTORY, O_RDONLY } from "@simkernel/abi"
+import type { Program } from "@simkernel/sched"
 import { listDirectory } from "@simkernel/vfs"
 import { Effect } from "effect"
-import { Syscalls } from "../syscalls/table.js"
+import { COREUTILS } from "./coreutils.js"
+import { program, readAll, strerror, writeAll } from "./program.js"
 import { sh } from "./sh/run.js"
 
 const enc = new TextEncoder()
-const dec = new TextDecoder()
 
-/** write(2) all of `text` to `fd`. */
-export const writeAll = (sys: Syscalls, fd: number, text: string): Effect.Effect<void, SysError> => {
-  const bytes = enc.encode(text)
-  return Effect.asVoid(sys.call("write", fd, bytes, bytes.length))
-}
-
-/** read(2) `fd` to its end. */
-export const readAll = Effect.fnUntraced(function* (sys: Syscalls, fd: number) {
-  let text = ""
-  const buf = new Uint8Array(4096)
-  for (;;) {
-    const n = yield* sys.call("read", fd, buf, buf.length)
-    if (n === 0) return text
-    text += dec.decode(buf.subarray(0, n), { stream: true })
-  }
-})
-
-/** A program's body with its syscall interface, argv and a way to complain on stderr as `name: message`. */
-const program =
-  (body: (sys: Syscalls, argv: ReadonlyArray<string>, complain: (msg: string) => Effect.Effect<void>) => Effect.Effect<number, SysError>): Program =>
-  (proc: Process) => {
-    const sys = new Syscalls({ proc })
-    const argv = proc.task.argv
-    const name = argv[0] ?? "?"
-    return body(sys, argv, (msg) => Effect.ignore(writeAll(sys, 2, `${name}: ${msg}\n`)))
-  }
-
-const strerror = (e: SysError): string => e.message.replace(/^[A-Z0-9]+ \((.*)\)(: .*)?$/, "$1")
 
 /** The userland: programs by the name their `#!simkernel NAME` files in /bin give. */
 export const PROGRAMS: Readonly<Record<string, Program>> = {
@@ -128,5 +100,6 @@ export const PROGRAMS: Readonly<Record<string, Program>> = {
       return 0
     })
   ),
-  sh
+  sh,
+  ...COREUTILS
 }

@@ -13,7 +13,7 @@ import {
 import type { Process, Program } from "@simkernel/sched"
 import { Effect } from "effect"
 import { Syscalls } from "../../syscalls/table.js"
-import { readAll, writeAll } from "../programs.js"
+import { readAll, writeAll } from "../program.js"
 import { type AndOr, expandWord, parseScript, type Pipeline, type Redirect, type SimpleCommand, ShSyntaxError } from "./parse.js"
 
 /** The shell's state: its variables (the environment plus $?), and the process it runs in. */
