@@ -1,4 +1,4 @@
-import { AT_FDCWD, O_CREAT, O_RDWR, O_WRONLY, Oops, S_IFBLK, S_IFCHR, SIGCHLD, type SysError, WNOHANG } from "@simkernel/abi"
+import { AT_FDCWD, MS_NODEV, MS_NOEXEC, MS_NOSUID, O_CREAT, O_RDWR, O_WRONLY, Oops, S_IFBLK, S_IFCHR, SIGCHLD, type SysError, WNOHANG } from "@simkernel/abi"
 import { LiveObjects } from "@simkernel/kref"
 import { NetNamespace, netNamespaceOps } from "@simkernel/net"
 import type { NamespaceOps } from "@simkernel/nsproxy"
@@ -6,6 +6,7 @@ import { EMPTY_SIGSET, Kernel as Sched, type Program } from "@simkernel/sched"
 import {
   close,
   createScenarioWorld,
+  doMount,
   fchmodat,
   mkdev,
   mkdirat,
@@ -17,6 +18,7 @@ import {
   write
 } from "@simkernel/vfs"
 import { Effect } from "effect"
+import { registerProcfs } from "./procfs/index.js"
 import { Syscalls, traceKernel } from "./syscalls/table.js"
 import { PROGRAMS } from "./userland/programs.js"
 
@@ -155,6 +157,9 @@ export const boot = Effect.fnUntraced(function* (
     vfs: world.vfs,
     programs: { init: initProgram, ...PROGRAMS }
   })
+  registerProcfs(world.vfs, sched)
+  // as an init system would first thing: proc on /proc, nosuid,nodev,noexec
+  must("mount /proc", doMount(sched.initTask.vfsTask(), "proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, null))
   // the rest of the world's task is the scheduler's own now
   if (options.tracer !== undefined) traceKernel(sched, options.tracer)
   world.task.files.put()

@@ -109,10 +109,12 @@ describe("coreutils and util-linux", () => {
         [
           "TARGET   SOURCE     FSTYPE OPTIONS",
           "/        none       tmpfs  rw,relatime,mode=755",
+          "├─/proc  proc       proc   rw,nosuid,nodev,noexec,relatime",
           "├─/mnt/x tmp        tmpfs  rw,nosuid,relatime,size=1024k",
           "└─/mnt   none[/tmp] tmpfs  rw,relatime,mode=755",
-          "TARGET SOURCE FSTYPE OPTIONS",
-          "/      none   tmpfs  rw,relatime,mode=755",
+          "TARGET  SOURCE FSTYPE OPTIONS",
+          "/       none   tmpfs  rw,relatime,mode=755",
+          "└─/proc proc   proc   rw,nosuid,nodev,noexec,relatime",
           ""
         ].join("\n")
       )
