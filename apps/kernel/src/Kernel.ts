@@ -18,6 +18,7 @@ import {
   write
 } from "@simkernel/vfs"
 import { Effect } from "effect"
+import { attachDisks, type BlockDevice, DiskError, registerExt4 } from "./disk/index.js"
 import { registerProcfs } from "./procfs/index.js"
 import { Syscalls, traceKernel } from "./syscalls/table.js"
 import { PROGRAMS } from "./userland/programs.js"
@@ -131,6 +132,8 @@ export const boot = Effect.fnUntraced(function* (
     readonly console?: (bytes: Uint8Array) => void
     /** Trace every syscall of every task (strace -f), from PID 1's first call on. */
     readonly tracer?: (line: string) => void
+    /** The block devices ext4 can mount (attachDisks); default an in-memory sda3 holding a fresh root filesystem. */
+    readonly disks?: ReadonlyArray<BlockDevice>
   } = {}
 ) {
   const live = options.live ?? new LiveObjects()
@@ -158,6 +161,15 @@ export const boot = Effect.fnUntraced(function* (
     programs: { init: initProgram, ...PROGRAMS }
   })
   registerProcfs(world.vfs, sched)
+  const ext4 = registerExt4(world.vfs, { currentTask: () => (sched.current ?? sched.initTask).vfsTask() })
+  const disks = options.disks ?? attachDisks([], { programs: Object.keys(PROGRAMS) })
+  if (disks instanceof DiskError) return yield* Effect.die(new Oops(`boot: ${disks.message}`))
+  for (const disk of disks) {
+    must(`attach ${disk.name}`, ext4.addDevice(disk))
+    if (!DEVICES.some(([path]) => path === `/dev/${disk.name}`)) {
+      must(`mknod /dev/${disk.name}`, mknodat(world.task, AT_FDCWD, `/dev/${disk.name}`, S_IFBLK | 0o660, mkdev(disk.major, disk.minor)))
+    }
+  }
   // as an init system would first thing: proc on /proc, nosuid,nodev,noexec
   must("mount /proc", doMount(sched.initTask.vfsTask(), "proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, null))
   // the rest of the world's task is the scheduler's own now

@@ -5,6 +5,8 @@ import { existsSync, readFileSync } from "node:fs"
 import { WEXITSTATUS, WIFEXITED, WTERMSIG } from "@simkernel/abi"
 import { runDemo } from "./demo.js"
 import { boot, onConsole, shutdown } from "./Kernel.js"
+import { attachDisks, DiskError, mkfsDisk } from "./disk/index.js"
+import { PROGRAMS } from "./userland/programs.js"
 import { runScript } from "./userland/sh/run.js"
 
 class ExitCode {
@@ -47,7 +49,12 @@ const conformanceCommand = Command.make(
  * Run a shell script as PID 1 with /dev/console on the host's standard
  * output; the result is the script's exit status.
  */
-const runShellScript = Effect.fnUntraced(function* (text: string, trace: Option.Option<string>) {
+const runShellScript = Effect.fnUntraced(function* (text: string, trace: Option.Option<string>, diskSpecs: ReadonlyArray<string>) {
+  const disks = attachDisks(diskSpecs, { programs: Object.keys(PROGRAMS) })
+  if (disks instanceof DiskError) {
+    process.stderr.write(`simkernel: ${disks.message}\n`)
+    return yield* Effect.fail(new ExitCode(disks.exitCode))
+  }
   const format = Option.getOrUndefined(trace)
   const tracer =
     format === undefined
@@ -58,6 +65,7 @@ const runShellScript = Effect.fnUntraced(function* (text: string, trace: Option.
   const kernel = yield* boot({
     init: onConsole((proc) => runScript(proc, text)),
     console: (bytes) => process.stdout.write(bytes),
+    disks,
     ...(tracer === undefined ? {} : { tracer })
   })
   const status = yield* kernel.sched.waitInit()
@@ -80,11 +88,18 @@ const traceJson = (line: string): { pid: number; call: string; result: string } 
   return m === null ? { pid: 0, call: line, result: "" } : { pid: Number(m[1]), call: m[2]!, result: m[3]! }
 }
 
+/** --disk NAME=IMAGE[:ro]: attach a disk image as a SCSI block device ext4 can mount. */
+const diskFlag = Flag.String("disk").pipe(
+  Flag.atLeast(0),
+  Flag.withDescription("attach a disk image made by 'simkernel mkfs' as a block device, e.g. sda3=./rootfs.img or sda3=./rootfs.img:ro (repeatable)")
+)
+
 const runCommand = Command.make(
   "run",
   {
     file: Argument.String("file").pipe(Argument.withDescription("a shell script on the host, run by simkernel's sh")),
-    trace: traceFlag
+    trace: traceFlag,
+    disk: diskFlag
   },
   (o) =>
     Effect.gen(function* () {
@@ -92,19 +107,42 @@ const runCommand = Command.make(
         process.stderr.write(`simkernel run: ${o.file}: No such file or directory\n`)
         return yield* Effect.fail(new ExitCode(2))
       }
-      return yield* runShellScript(readFileSync(o.file, "utf8"), o.trace)
+      return yield* runShellScript(readFileSync(o.file, "utf8"), o.trace, o.disk)
     })
 ).pipe(Command.withDescription("run a shell script inside a freshly booted kernel and exit with its status"))
 
 const shellCommand = Command.make(
   "shell",
-  { command: Flag.String("c").pipe(Flag.withDescription("the command line to run")), trace: traceFlag },
-  (o) => runShellScript(o.command, o.trace)
+  { command: Flag.String("c").pipe(Flag.withDescription("the command line to run")), trace: traceFlag, disk: diskFlag },
+  (o) => runShellScript(o.command, o.trace, o.disk)
 ).pipe(Command.withDescription("run a command line with simkernel's sh inside a freshly booted kernel (-c CMD)"))
+
+const mkfsCommand = Command.make(
+  "mkfs",
+  {
+    image: Argument.String("image").pipe(Argument.withDescription("the disk image file to write")),
+    label: Flag.String("label").pipe(Flag.withAlias("L"), Flag.optional, Flag.withDescription("the volume label (default rootfs)")),
+    hostname: Flag.String("hostname").pipe(Flag.optional, Flag.withDescription("/etc/hostname on the new filesystem (default simkernel)")),
+    force: Flag.Boolean("force").pipe(Flag.withAlias("F"), Flag.withDefault(false), Flag.withDescription("overwrite an image that already holds a filesystem"))
+  },
+  (o) =>
+    Effect.gen(function* () {
+      const made = mkfsDisk(o.image, {
+        programs: Object.keys(PROGRAMS),
+        force: o.force,
+        ...(Option.isSome(o.label) ? { label: o.label.value } : {}),
+        ...(Option.isSome(o.hostname) ? { hostname: o.hostname.value } : {})
+      })
+      if (made instanceof DiskError) {
+        process.stderr.write(`simkernel ${made.message}\n`)
+        return yield* Effect.fail(new ExitCode(made.exitCode))
+      }
+    })
+).pipe(Command.withDescription("make an ext4 root filesystem image (/bin with simkernel's programs, /etc, /dev, /proc, /tmp) for --disk"))
 
 export const cli = Command.make("simkernel", {}, () => defaultRun()).pipe(
   Command.withDescription("Linux's container machinery, simulated: boots a kernel, runs its demo and prints the leak audit"),
-  Command.withSubcommands([conformanceCommand, runCommand, shellCommand])
+  Command.withSubcommands([conformanceCommand, runCommand, shellCommand, mkfsCommand])
 )
 
 export { ExitCode }

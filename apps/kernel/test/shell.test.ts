@@ -60,7 +60,7 @@ describe("sh", () => {
   it.effect("sees the kernel: hostname, /dev, the programs in /bin", () =>
     Effect.gen(function* () {
       const r = yield* sh("hostname; hostname box; hostname; ls /dev; ls /bin")
-      const bin = "cat echo false findmnt hostname id kill ln ls mkdir mknod mount rm sh sleep stat touch true umount".split(" ")
+      const bin = "cat echo false findmnt hostname id kill ln ls mkdir mknod mount rm sh sleep stat sync touch true umount".split(" ")
       expect(r.out).toBe(["(none)", "box", "console", "full", "null", "sda", "sda3", "zero", ...bin, ""].join("\n"))
     })
   )
@@ -78,7 +78,10 @@ describe("coreutils and util-linux", () => {
     ["kill -9 999", "kill: (999): No such process\n", 1],
     ["sleep x", "sleep: invalid time interval 'x'\nTry 'sleep --help' for more information.\n", 1],
     ["mount -t nosuchfs x /mnt", "mount: /mnt: unknown filesystem type 'nosuchfs'.\n", 32],
-    ["umount /mnt", "umount: /mnt: not mounted.\n", 32]
+    ["umount /mnt", "umount: /mnt: not mounted.\n", 32],
+    ["mount /dev/null /mnt", "mount: /mnt: /dev/null is not a block device.\n", 32],
+    // no -t: mount(8) tries the block filesystems /proc/filesystems lists
+    ["mount /dev/sda3 /mnt && cat /mnt/etc/hostname", "simkernel\n", 0]
   ]
   for (const [script, out, status] of cases) {
     it.effect(`runs ${JSON.stringify(script)} as Linux's tools do`, () =>
@@ -157,6 +160,31 @@ describe("simkernel run and shell", () => {
     expect(lines).toContain("[pid 1] wait4(3, [{WIFEXITED(s) && WEXITSTATUS(s) == 0}], 0, NULL) = 3")
     const json = spawnSync(process.execPath, [main, "shell", "--trace=json", "-c", "true"], { encoding: "utf8" })
     expect(JSON.parse(json.stderr.split("\n")[0]!)).toEqual({ pid: 1, call: 'openat(AT_FDCWD, "/dev/console", O_RDWR)', result: "0" })
+  })
+
+  it("mkfs makes a root image; --disk attaches it; what one run writes the next run reads; :ro mounts read-only", () => {
+    const dir = mkdtempSync(join(tmpdir(), "simkernel-disk-"))
+    try {
+      const img = join(dir, "root.img")
+      expect(spawnSync(process.execPath, [main, "mkfs", "-L", "data", img], { encoding: "utf8" }).status).toBe(0)
+      const again = spawnSync(process.execPath, [main, "mkfs", img], { encoding: "utf8" })
+      expect(again.status).toBe(1)
+      expect(again.stderr).toContain("contains a filesystem labelled 'data'")
+      const shell = (disk: string, cmd: string) => spawnSync(process.execPath, [main, "shell", "--disk", disk, "-c", cmd], { encoding: "utf8" })
+      const write = shell(`sda3=${img}`, "mount /dev/sda3 /mnt && echo kept > /mnt/root/note && umount /mnt")
+      expect(write.stdout).toBe("")
+      expect(write.status).toBe(0)
+      const read = shell(`sda3=${img}:ro`, "mount /dev/sda3 /mnt; cat /mnt/root/note; echo x > /mnt/root/y; findmnt")
+      // the console carries standard output and error alike
+      const lines = read.stdout.split("\n")
+      expect(lines.slice(0, 3)).toEqual(["mount: /mnt: WARNING: source write-protected, mounted read-only.", "kept", "sh: 1: cannot create /mnt/root/y: Read-only file system"])
+      expect(lines).toContain("└─/mnt  /dev/sda3 ext4   ro,relatime")
+      const bad = shell("sdz9=nowhere", "true")
+      expect(bad.status).toBe(2)
+      expect(bad.stderr).toContain("not a SCSI disk name")
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
   })
 
   it("shell -c CMD runs one command line", () => {

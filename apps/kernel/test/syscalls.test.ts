@@ -15,6 +15,7 @@ import {
 import type { Process } from "@simkernel/sched"
 import { showMountinfo } from "@simkernel/vfs"
 import { Effect } from "effect"
+import { type DiskImage, memoryBlockDevice, mkfsImage } from "../src/disk/index.js"
 import { boot, renderCompat, shutdown, SYSCALL_TABLE, Syscalls } from "../src/index.js"
 
 /** Boot with PID 1 running `body` against its syscall interface, then shut down; returns what body returned. */
@@ -114,6 +115,41 @@ describe("the syscall table", () => {
         '[pid 1] move_mount(1, "", AT_FDCWD, "/mnt", MOVE_MOUNT_F_EMPTY_PATH) = 0',
         '[pid 1] fsopen("nosuchfs", 0) = -1 ENODEV (No such device)'
       ])
+    })
+  )
+
+  it.effect("sync, syncfs and fsync write an ext4 mount back to its disk; EBADF and EINVAL as Linux gives them", () =>
+    Effect.gen(function* () {
+      const disk = memoryBlockDevice("sda3", mkfsImage("sda3", "mem-sda3"))
+      const generation = () => (disk.load() as DiskImage).generation
+      const seen: Array<number> = []
+      const kernel = yield* boot({
+        disks: [disk],
+        init: (proc) =>
+          Effect.gen(function* () {
+            const sys = new Syscalls({ proc })
+            yield* sys.call("mount", "/dev/sda3", "/mnt", "ext4", 0, null)
+            const fd = yield* sys.call("openat", AT_FDCWD, "/mnt/f", O_CREAT | O_RDWR, 0o644)
+            seen.push(generation())
+            yield* sys.call("fsync", fd)
+            seen.push(generation())
+            yield* sys.call("write", fd, new Uint8Array([1]), 1)
+            yield* sys.call("syncfs", fd)
+            seen.push(generation())
+            yield* sys.call("sync")
+            // nothing changed since: no write
+            seen.push(generation())
+            expect(yield* errno(sys.call("fsync", 99))).toBe("EBADF")
+            const pipe = [0, 0]
+            yield* sys.call("pipe2", pipe, 0)
+            expect(yield* errno(sys.call("fsync", pipe[0]))).toBe("EINVAL")
+            return 0
+          })
+      })
+      yield* kernel.sched.waitInit()
+      const report = yield* shutdown(kernel)
+      expect(report.audit).toBe("leak audit: 0 live objects")
+      expect(seen).toEqual([0, 1, 2, 2])
     })
   )
 })

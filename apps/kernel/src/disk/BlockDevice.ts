@@ -1,3 +1,4 @@
+import { Oops } from "@simkernel/abi"
 import { existsSync } from "node:fs"
 import { type CorruptImage, type DiskImage, mkfsImage, readImageFile, writeImageFile } from "./image.js"
 
@@ -32,13 +33,18 @@ export const scsiDevno = (name: string): readonly [number, number] | undefined =
 /** A device whose filesystem lives in the host file `path` (made by mkfs if missing and `create`). */
 export const fileBlockDevice = (name: string, path: string, options: { readonly readOnly?: boolean } = {}): BlockDevice => {
   const [major, minor] = scsiDevno(name) ?? [8, 0]
+  const readOnly = options.readOnly ?? false
   return {
     name,
     major,
     minor,
-    readOnly: options.readOnly ?? false,
+    readOnly,
     load: () => readImageFile(path),
-    store: (image) => writeImageFile(path, image)
+    store: (image) => {
+      // the filesystem never writes to a read-only device; this is the last line of defence
+      if (readOnly) throw new Oops(`${name}: write to a read-only device`)
+      writeImageFile(path, image)
+    }
   }
 }
 

@@ -58,11 +58,20 @@ export interface DiskImage {
   readonly inodes: ReadonlyArray<DiskInode>
 }
 
-/** Why an image was refused: the message a mount puts in its fs context log. */
+/**
+ * Why an image was refused: the message a mount puts in its fs context log.
+ * `noFilesystem` marks a device with no superblock at all (empty, zeroed,
+ * or something else than an image): ext4 answers that with EINVAL ("VFS:
+ * Can't find ext4 filesystem"), not EUCLEAN, as Linux does for a device
+ * that was never formatted.
+ */
 export class CorruptImage {
   readonly _tag = "CorruptImage"
   readonly errno = "EUCLEAN"
-  constructor(readonly message: string) {}
+  constructor(
+    readonly message: string,
+    readonly noFilesystem = false
+  ) {}
 }
 
 const sha256 = (b: Uint8Array): Buffer => createHash("sha256").update(b).digest()
@@ -81,8 +90,11 @@ export const encodeImage = (image: DiskImage): Buffer => {
 const isInt = (v: unknown, min = 0): v is number => typeof v === "number" && Number.isInteger(v) && v >= min
 const TIME = /^\d{1,30}$/
 
-/** Check an inode table's structure: every entry names an inode, link counts add up, the root is a directory. */
-const validate = (image: DiskImage): string | undefined => {
+/**
+ * Check an inode table's structure: every entry names an inode, link counts
+ * add up, the root is a directory. The reason it is wrong, or undefined.
+ */
+export const checkImage = (image: DiskImage): string | undefined => {
   if (image.version !== IMAGE_VERSION) return `unsupported format version ${String(image.version)}`
   if (typeof image.label !== "string" || typeof image.uuid !== "string" || !isInt(image.generation)) return "bad superblock fields"
   if (!Array.isArray(image.inodes)) return "no inode table"
@@ -141,7 +153,9 @@ const validate = (image: DiskImage): string | undefined => {
 /** Decode and check an image; a corrupt one is refused with the reason. */
 export const decodeImage = (bytes: Uint8Array): DiskImage | CorruptImage => {
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
-  if (buf.length < HEADER || !buf.subarray(0, 8).equals(IMAGE_MAGIC)) return new CorruptImage("not a simkernel disk image (bad magic)")
+  if (buf.length < IMAGE_MAGIC.length || !buf.subarray(0, IMAGE_MAGIC.length).equals(IMAGE_MAGIC))
+    return new CorruptImage("not a simkernel disk image (bad magic)", true)
+  if (buf.length < HEADER) return new CorruptImage(`image is ${buf.length} bytes, shorter than its header`)
   const version = buf.readUInt32LE(8)
   if (version !== IMAGE_VERSION) return new CorruptImage(`unsupported format version ${version}`)
   const length = buf.readUInt32LE(12)
@@ -154,7 +168,7 @@ export const decodeImage = (bytes: Uint8Array): DiskImage | CorruptImage => {
   } catch {
     return new CorruptImage("unreadable inode table")
   }
-  const problem = image !== null && typeof image === "object" ? validate(image) : "no superblock"
+  const problem = image !== null && typeof image === "object" ? checkImage(image) : "no superblock"
   return problem === undefined ? image : new CorruptImage(problem)
 }
 

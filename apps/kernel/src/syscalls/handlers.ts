@@ -8,6 +8,7 @@ import {
   fchdir,
   fchmodat,
   fchownat,
+  type File,
   fsconfig,
   fsmount,
   fsopen,
@@ -32,6 +33,7 @@ import {
   unlinkat
 } from "@simkernel/vfs"
 import { Effect } from "effect"
+import { ksysSync, syncFilesystem, vfsFsync } from "../disk/index.js"
 import { setns } from "./ns.js"
 
 /** What a handler runs with: the calling task's Process (its VFS view, namespaces and credentials). */
@@ -62,6 +64,13 @@ const vfsCall =
     })
 
 const task = (ctx: SyscallContext) => ctx.proc.task.vfsTask()
+
+/** A call on the open file at fd a[0] (fdget()); EBADF when nothing is open there. */
+const onFd = (name: string, f: (file: File) => SysError | undefined): Handler =>
+  vfsCall((ctx, a) => {
+    const file = task(ctx).files.fdget(int(a[0]))
+    return file === undefined ? sysError("EBADF", name) : f(file)
+  })
 
 /** Fill a struct stat object from a Kstat, as newfstatat copies it out. */
 const fillStat = (out: unknown, st: Kstat): void => {
@@ -115,6 +124,10 @@ export const HANDLERS: Readonly<Record<string, Handler>> = {
   }, 1),
   fchmodat: vfsCall((ctx, a) => fchmodat(task(ctx), int(a[0]), a[1] as string, int(a[2]), int(a[3])), 1),
   fchownat: vfsCall((ctx, a) => fchownat(task(ctx), int(a[0]), a[1] as string, int(a[2]), int(a[3]), int(a[4])), 1),
+  sync: (ctx) => Effect.sync(() => (ksysSync(task(ctx).fs.vfs), 0)),
+  syncfs: onFd("syncfs", (file) => syncFilesystem(file.mnt.sb)),
+  fsync: onFd("fsync", vfsFsync),
+  fdatasync: onFd("fdatasync", vfsFsync),
   chdir: vfsCall((ctx, a) => chdir(task(ctx), a[0] as string), 0),
   fchdir: vfsCall((ctx, a) => fchdir(task(ctx), int(a[0]))),
   chroot: vfsCall((ctx, a) => chroot(task(ctx), a[0] as string), 0),

@@ -85,6 +85,10 @@ export const SIGNATURES: Readonly<Record<string, SyscallSignature>> = {
   utimensat: { args: [["dirfd", "dirfd"], ["pathname", "str"], ["times", "struct"], ["flags", f("at")]], ret: "int" },
   chdir: { args: [["path", "str"]], ret: "int" },
   fchdir: { args: [["fd", "fd"]], ret: "int" },
+  sync: { args: [], ret: "int" },
+  syncfs: { args: [["fd", "fd"]], ret: "int" },
+  fsync: { args: [["fd", "fd"]], ret: "int" },
+  fdatasync: { args: [["fd", "fd"]], ret: "int" },
   chroot: { args: [["path", "str"]], ret: "int" },
   pivot_root: { args: [["new_root", "str"], ["put_old", "str"]], ret: "int" },
   mount: {

@@ -27,6 +27,8 @@ const PARTIAL: Readonly<Record<string, string>> = {
   wait4: "the status is written to `{ value }`; rusage is not filled",
   prctl: "PR_SET/GET_CHILD_SUBREAPER, PR_SET/GET_PDEATHSIG, PR_SET/GET_NAME, and the capability options",
   pidfd_send_signal: "siginfo must be NULL",
+  fsync: "writes back the whole ext4 filesystem the file is on (ext4 keeps no per-file dirty state)",
+  fdatasync: "writes back the whole ext4 filesystem the file is on (ext4 keeps no per-file dirty state)",
   fcntl: "F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD, F_SETFD, F_GETFL, F_SETFL"
 }
 

@@ -17,6 +17,7 @@ import {
   MS_SLAVE,
   MS_UNBINDABLE,
   O_CREAT,
+  O_RDONLY,
   O_WRONLY,
   S_IFBLK,
   S_IFCHR,
@@ -34,7 +35,8 @@ import type { Program } from "@simkernel/sched"
 import { devMajor, devMinor, type Kstat, mkdev, showMountinfo } from "@simkernel/vfs"
 import { Effect } from "effect"
 import { findmntTree } from "../demo.js"
-import { program, strerror, writeAll } from "./program.js"
+import type { Syscalls } from "../syscalls/table.js"
+import { program, readAll, strerror, writeAll } from "./program.js"
 
 /** A result's errno text, or undefined on success. */
 const failed = <A>(r: { readonly _tag: "Success"; readonly success: A } | { readonly _tag: "Failure"; readonly failure: SysError }): string | undefined =>
@@ -90,6 +92,17 @@ const showStat = (name: string, st: Kstat): string => {
     ` Birth: -\n`
   )
 }
+
+/** The filesystem types /proc/filesystems lists without "nodev", in its order. */
+const blockFilesystems = (sys: Syscalls): Effect.Effect<Array<string>> =>
+  Effect.gen(function* () {
+    const fd = yield* Effect.result(sys.call("openat", AT_FDCWD, "/proc/filesystems", O_RDONLY, 0))
+    if (fd._tag === "Failure") return []
+    const text = yield* Effect.result(readAll(sys, fd.success))
+    yield* Effect.ignore(sys.call("close", fd.success))
+    if (text._tag === "Failure") return []
+    return text.success.split("\n").flatMap((line) => (line.startsWith("\t") ? [line.slice(1)] : []))
+  })
 
 /** coreutils and util-linux programs, with their messages and exit statuses. */
 export const COREUTILS: Readonly<Record<string, Program>> = {
@@ -197,6 +210,7 @@ export const COREUTILS: Readonly<Record<string, Program>> = {
       return status
     })
   ),
+  sync: program((sys) => Effect.as(sys.call("sync"), 0)),
   sleep: program((sys, argv, complain) =>
     Effect.gen(function* () {
       const secs = Number(argv[1])
@@ -272,12 +286,39 @@ export const COREUTILS: Readonly<Record<string, Program>> = {
         yield* complain("bad usage")
         return 1
       }
-      const r = yield* Effect.result(sys.call("mount", source ?? (type === null ? null : "none"), target, type, flags, data.length === 0 ? null : data.join(",")))
+      const options = data.length === 0 ? null : data.join(",")
+      // no -t for a new mount of a source: try each block filesystem /proc/filesystems lists, as mount(8) does
+      const probe = type === null && source !== null && (flags & (MS_BIND | MS_MOVE | MS_REMOUNT)) === 0
+      const types = probe ? yield* blockFilesystems(sys) : [type]
+      let tried = types[0] ?? null
+      let r = yield* Effect.result(sys.call("mount", source ?? (type === null ? null : "none"), target, tried, flags, options))
+      for (const t of types.slice(1)) {
+        if (r._tag === "Success" || r.failure.errno !== "EINVAL") break
+        tried = t
+        r = yield* Effect.result(sys.call("mount", source, target, t, flags, options))
+      }
+      // a write-protected block device: mount(8) warns and mounts it read-only
+      if (r._tag === "Failure" && r.failure.errno === "EACCES" && source !== null && (flags & (MS_RDONLY | MS_BIND | MS_MOVE | MS_REMOUNT)) === 0) {
+        const ro = yield* Effect.result(sys.call("mount", source, target, tried, flags | MS_RDONLY, options))
+        if (ro._tag === "Success") {
+          yield* complain(`${target}: WARNING: source write-protected, mounted read-only.`)
+          return 0
+        }
+      }
       const e = failed(r)
       if (e === undefined) return 0
       const errno = r._tag === "Failure" ? r.failure.errno : undefined
       // util-linux explains the errnos it can attribute, as mount(8) does
-      const why = errno === "EPERM" ? "must be superuser to use mount" : errno === "ENODEV" && type !== null ? `unknown filesystem type '${type}'` : e
+      const why =
+        errno === "EPERM"
+          ? "must be superuser to use mount"
+          : errno === "ENODEV" && type !== null
+            ? `unknown filesystem type '${type}'`
+            : errno === "ENOTBLK"
+              ? `${source} is not a block device`
+              : errno === "EINVAL" && probe
+              ? `wrong fs type, bad option, bad superblock on ${source}, missing codepage or helper program, or other error`
+              : e
       yield* complain(`${target}: ${why}.`)
       return 32
     })
