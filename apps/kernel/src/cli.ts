@@ -2,12 +2,14 @@ import { Effect, Option } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { conformance } from "./conformance/command.js"
 import { existsSync, readFileSync } from "node:fs"
+import { createInterface } from "node:readline"
+import type { Program } from "@simkernel/sched"
 import { WEXITSTATUS, WIFEXITED, WTERMSIG } from "@simkernel/abi"
 import { runDemo } from "./demo.js"
 import { boot, onConsole, shutdown } from "./Kernel.js"
 import { attachDisks, DiskError, mkfsDisk } from "./disk/index.js"
 import { PROGRAMS } from "./userland/programs.js"
-import { runScript } from "./userland/sh/run.js"
+import { runInteractive, runScript } from "./userland/sh/run.js"
 
 class ExitCode {
   readonly _tag = "ExitCode"
@@ -49,7 +51,7 @@ const conformanceCommand = Command.make(
  * Run a shell script as PID 1 with /dev/console on the host's standard
  * output; the result is the script's exit status.
  */
-const runShellScript = Effect.fnUntraced(function* (text: string, trace: Option.Option<string>, diskSpecs: ReadonlyArray<string>) {
+const runShellScript = Effect.fnUntraced(function* (shell: Program, trace: Option.Option<string>, diskSpecs: ReadonlyArray<string>) {
   const disks = attachDisks(diskSpecs, { programs: Object.keys(PROGRAMS) })
   if (disks instanceof DiskError) {
     process.stderr.write(`simkernel: ${disks.message}\n`)
@@ -63,7 +65,7 @@ const runShellScript = Effect.fnUntraced(function* (text: string, trace: Option.
         ? (line: string) => process.stderr.write(`${JSON.stringify(traceJson(line))}\n`)
         : (line: string) => process.stderr.write(`${line}\n`)
   const kernel = yield* boot({
-    init: onConsole((proc) => runScript(proc, text)),
+    init: onConsole(shell),
     console: (bytes) => process.stdout.write(bytes),
     disks,
     ...(tracer === undefined ? {} : { tracer })
@@ -107,15 +109,56 @@ const runCommand = Command.make(
         process.stderr.write(`simkernel run: ${o.file}: No such file or directory\n`)
         return yield* Effect.fail(new ExitCode(2))
       }
-      return yield* runShellScript(readFileSync(o.file, "utf8"), o.trace, o.disk)
+      const text = readFileSync(o.file, "utf8")
+      return yield* runShellScript((proc) => runScript(proc, text), o.trace, o.disk)
     })
 ).pipe(Command.withDescription("run a shell script inside a freshly booted kernel and exit with its status"))
 
+/**
+ * The host's standard input, a line at a time. On a terminal, readline shows
+ * the prompt and gives line editing and history; otherwise no prompt, as a
+ * shell reading a pipe prints none. End of input (^D, or the pipe's end)
+ * ends it.
+ */
+const hostLines = (): { readonly next: (prompt: string) => Effect.Effect<string | undefined>; readonly close: () => void } => {
+  const terminal = process.stdin.isTTY === true
+  const rl = createInterface({ input: process.stdin, output: terminal ? process.stdout : undefined, terminal, historySize: 1000 })
+  let ended = false
+  rl.once("close", () => (ended = true))
+  const lines = rl[Symbol.asyncIterator]()
+  return {
+    next: (prompt) =>
+      Effect.promise(() => {
+        if (terminal && !ended) {
+          rl.setPrompt(prompt)
+          rl.prompt()
+        }
+        return lines.next().then((r) => (r.done === true ? undefined : r.value))
+      }),
+    close: () => rl.close()
+  }
+}
+
 const shellCommand = Command.make(
   "shell",
-  { command: Flag.String("c").pipe(Flag.withDescription("the command line to run")), trace: traceFlag, disk: diskFlag },
-  (o) => runShellScript(o.command, o.trace, o.disk)
-).pipe(Command.withDescription("run a command line with simkernel's sh inside a freshly booted kernel (-c CMD)"))
+  {
+    command: Flag.String("c").pipe(Flag.optional, Flag.withDescription("run this command line instead of reading commands from standard input")),
+    trace: traceFlag,
+    disk: diskFlag
+  },
+  (o) =>
+    Option.match(o.command, {
+      onSome: (command) => runShellScript((proc) => runScript(proc, command), o.trace, o.disk),
+      onNone: () =>
+        Effect.acquireUseRelease(
+          Effect.sync(hostLines),
+          (input) => runShellScript((proc) => runInteractive(proc, input.next, process.stdin.isTTY === true), o.trace, o.disk),
+          (input) => Effect.sync(input.close)
+        )
+    })
+).pipe(
+  Command.withDescription("a shell inside a freshly booted kernel: interactive (prompt, line editing, history) on a terminal, or the commands on standard input; -c CMD runs one command line")
+)
 
 const mkfsCommand = Command.make(
   "mkfs",

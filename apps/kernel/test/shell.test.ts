@@ -187,6 +187,26 @@ describe("simkernel run and shell", () => {
     }
   })
 
+  it("shell reads commands from standard input as dash does: state carries over, a quote spans lines", () => {
+    // each expectation is what `dash` printed for the same standard input on this machine
+    const run = (input: string) => spawnSync(process.execPath, [main, "shell"], { input, encoding: "utf8" })
+    const r = run('X=hi\ncd /tmp\necho "two\nlines"\nmkdir d; ls; echo $X\nnosuch\necho $?\nexit 5\necho never\n')
+    expect(r.stdout).toBe("two\nlines\nd\nhi\nsh: 6: nosuch: not found\n127\n")
+    expect(r.status).toBe(5)
+    const unterminated = run('cd /tmp\necho "unterminated\nmkdir d\n')
+    expect(unterminated.stdout).toBe("sh: 4: Syntax error: Unterminated quoted string\n")
+    expect(unterminated.status).toBe(2)
+  })
+
+  it("shell on a terminal prompts with # and echoes the line as readline edits it", () => {
+    // script(1) gives the shell a pseudo-terminal; the pauses let each prompt appear before the next line is typed
+    const typing = `(sleep 2; printf 'echo "one\\n'; sleep 1; printf 'two"\\n'; sleep 0.5)`
+    const r = spawnSync("sh", ["-c", `${typing} | script -qec '${process.execPath} ${main} shell' /dev/null`], { encoding: "utf8", timeout: 20_000 })
+    const screen = r.stdout.replace(/\x1b\[[0-9]*[A-Za-z]/g, "").replace(/\r/g, "")
+    expect(screen).toContain('# echo "one\n> two"\none\ntwo\n# ')
+    expect(r.status).toBe(0)
+  })
+
   it("shell -c CMD runs one command line", () => {
     expect(execFileSync(process.execPath, [main, "shell", "-c", "echo hi && hostname"], { encoding: "utf8" })).toBe("hi\n(none)\n")
   })

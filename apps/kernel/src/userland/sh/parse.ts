@@ -58,10 +58,10 @@ const isNameChar = (c: string | undefined): boolean => c !== undefined && /[A-Za
 const SPECIAL_VARS = "?$#!0123456789"
 
 /** Split a script into tokens, resolving quotes into word parts. */
-const tokenize = (src: string): Array<Token> | ShSyntaxError => {
+const tokenize = (src: string, firstLine: number): Array<Token> | ShSyntaxError => {
   const tokens: Array<Token> = []
   let i = 0
-  let line = 1
+  let line = firstLine
   while (i < src.length) {
     const c = src[i]!
     if (c === " " || c === "\t") {
@@ -210,14 +210,14 @@ const tokenize = (src: string): Array<Token> | ShSyntaxError => {
 const ASSIGNMENT = /^([A-Za-z_][A-Za-z0-9_]*)=/
 
 /** Parse a script into and-or lists of pipelines of simple commands. */
-export const parseScript = (src: string): Script | ShSyntaxError => {
-  const tokens = tokenize(src)
+export const parseScript = (src: string, firstLine = 1): Script | ShSyntaxError => {
+  const tokens = tokenize(src, firstLine)
   if (tokens instanceof ShSyntaxError) return tokens
   let pos = 0
   const peek = (): Token | undefined => tokens[pos]
   const unexpected = (tok: Token | undefined): ShSyntaxError =>
     tok === undefined
-      ? new ShSyntaxError(tokens.at(-1)?.line ?? 1, "end of file unexpected")
+      ? new ShSyntaxError(tokens.at(-1)?.line ?? firstLine, "end of file unexpected")
       : tok.t === "newline"
         ? new ShSyntaxError(tok.line + 1, "newline unexpected")
         : new ShSyntaxError(tok.line, `"${tok.t === "word" ? "word" : tok.op}" unexpected`)

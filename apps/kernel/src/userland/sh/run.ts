@@ -184,19 +184,85 @@ const runAndOr = (sh: Shell, list: AndOr): Effect.Effect<number, SysError | Shel
   })
 
 /** Run a script's text in this process; the result is its exit status. */
-export const runScript = (proc: Process, text: string): Effect.Effect<number, SysError> =>
+/** A shell's state: the process it runs in, its variables, the last status. */
+const newShell = (proc: Process): Shell => ({
+  proc,
+  sys: new Syscalls({ proc }),
+  vars: new Map<string, string>(proc.task.envp.map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)])),
+  status: 0
+})
+
+/** Parse and run `text` (its first line numbered `firstLine`); a ShellExit escapes as a failure. */
+const runText = (sh: Shell, text: string, firstLine: number): Effect.Effect<void, SysError | ShellExit> =>
   Effect.gen(function* () {
-    const sys = new Syscalls({ proc })
-    const vars = new Map<string, string>(proc.task.envp.map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)]))
-    const sh: Shell = { proc, sys, vars, status: 0 }
-    const script = parseScript(text)
+    const script = parseScript(text, firstLine)
     if (script instanceof ShSyntaxError) {
       yield* say(sh, script.line, `Syntax error: ${script.message}`)
-      return 2
+      sh.status = 2
+      return
     }
-    const ran = yield* Effect.result(Effect.forEach(script, (list) => runAndOr(sh, list), { discard: true }))
+    yield* Effect.forEach(script, (list) => runAndOr(sh, list), { discard: true })
+  })
+
+/** Run a whole script as `sh` does; the result is its exit status. */
+export const runScript = (proc: Process, text: string): Effect.Effect<number, SysError> =>
+  Effect.gen(function* () {
+    const sh = newShell(proc)
+    const ran = yield* Effect.result(runText(sh, text, 1))
     if (ran._tag === "Failure") return ran.failure instanceof ShellExit ? ran.failure.status : 2
     return sh.status
+  })
+
+/** Syntax errors that more input can cure: the shell reads on (with the `> ` prompt) instead. */
+const INCOMPLETE = new Set(["Unterminated quoted string", "end of file unexpected"])
+
+/**
+ * A shell reading commands line by line from `nextLine`, which shows the
+ * prompt it is given (`# ` for root, `$ ` otherwise, `> ` inside an
+ * unfinished command, as dash's are) the way a line editor does. Each
+ * command runs as soon as it is complete, in the same shell (variables, cwd
+ * and $? carry over), until end of input or `exit`. A syntax error costs an
+ * interactive shell only its command; otherwise it ends the shell with
+ * status 2, as it ends dash.
+ */
+export const runInteractive = (
+  proc: Process,
+  nextLine: (prompt: string) => Effect.Effect<string | undefined>,
+  interactive: boolean
+): Effect.Effect<number, SysError> =>
+  Effect.gen(function* () {
+    const sh = newShell(proc)
+    let pending = ""
+    let firstLine = 1
+    for (let lineno = 1; ; lineno++) {
+      const line = yield* nextLine(pending !== "" ? "> " : proc.task.cred.euid === 0 ? "# " : "$ ")
+      if (line === undefined) {
+        if (pending === "") return sh.status
+        const unfinished = parseScript(pending, firstLine)
+        yield* say(sh, lineno, `Syntax error: ${unfinished instanceof ShSyntaxError ? unfinished.message : "end of file unexpected"}`)
+        return 2
+      }
+      const text = pending + line + "\n"
+      const script = parseScript(text, firstLine)
+      if (script instanceof ShSyntaxError && INCOMPLETE.has(script.message)) {
+        pending = text
+        continue
+      }
+      pending = ""
+      const start = firstLine
+      firstLine = lineno + 1
+      if (script instanceof ShSyntaxError) {
+        yield* say(sh, script.line, `Syntax error: ${script.message}`)
+        sh.status = 2
+        if (!interactive) return 2
+        continue
+      }
+      const ran = yield* Effect.result(runText(sh, text, start))
+      if (ran._tag === "Failure") {
+        if (ran.failure instanceof ShellExit) return ran.failure.status
+        return yield* Effect.fail(ran.failure)
+      }
+    }
   })
 
 /** sh: `sh -c CMD`, `sh FILE`, or the script on standard input. */
