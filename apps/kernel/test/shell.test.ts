@@ -60,7 +60,7 @@ describe("sh", () => {
   it.effect("sees the kernel: hostname, /dev, the programs in /bin", () =>
     Effect.gen(function* () {
       const r = yield* sh("hostname; hostname box; hostname; ls /dev; ls /bin")
-      const bin = "cat echo false findmnt hostname id kill ln ls mkdir mknod mount rm sh sleep stat sync touch true umount".split(" ")
+      const bin = "cat echo false findmnt hostname id kill ln ls lsns mkdir mknod mount nsenter ps rm sh sleep stat sync touch true umount unshare".split(" ")
       expect(r.out).toBe(["(none)", "box", "console", "full", "null", "sda", "sda3", "zero", ...bin, ""].join("\n"))
     })
   )
@@ -129,6 +129,60 @@ describe("coreutils and util-linux", () => {
       const r = yield* sh("mknod /tmp/p p; mknod /tmp/z c 1 5; stat /tmp/p; echo x > /tmp/z; cat /tmp/z | cat; ls /tmp")
       expect(r.out).toContain("prw-r--r--")
       expect(r.out.endsWith("p\nz\n")).toBe(true)
+    })
+  )
+})
+
+describe("unshare and nsenter", () => {
+  // messages and statuses are util-linux 2.39's on this machine
+  const cases: ReadonlyArray<readonly [string, string, number]> = [
+    ["unshare -x", "unshare: invalid option -- 'x'\nTry 'unshare --help' for more information.\n", 1],
+    ["unshare nosuch", "unshare: failed to execute nosuch: No such file or directory\n", 127],
+    ["unshare -U id", "uid=65534(nobody) gid=65534(nogroup) groups=65534(nogroup)\n", 0],
+    ["unshare -r id", "uid=0(root) gid=0(root) groups=0(root)\n", 0],
+    ["nsenter -u true", "nsenter: neither filename nor target pid supplied for ns/uts\n", 1],
+    ["nsenter -t 999 -u true", "nsenter: cannot open /proc/999/ns/uts: No such file or directory\n", 1],
+    ["nsenter -t abc -u true", "nsenter: failed to parse pid: 'abc'\n", 1],
+    ["nsenter -t 999 -a true", "nsenter: stat of /proc/999/ns/user failed: No such file or directory\n", 1],
+    ["nsenter echo no namespaces", "no namespaces\n", 0]
+  ]
+  for (const [script, out, status] of cases) {
+    it.effect(`runs ${JSON.stringify(script)} as util-linux does`, () =>
+      Effect.gen(function* () {
+        expect(yield* sh(script)).toEqual({ out, status })
+      })
+    )
+  }
+
+  it.effect("unshare -u gives a UTS namespace of its own; nsenter -t 1 -u goes back to PID 1's", () =>
+    Effect.gen(function* () {
+      const r = yield* sh('hostname outer; unshare -u sh -c "hostname inner; nsenter -t 1 -u hostname; hostname; nsenter -t 1 -a hostname"; hostname')
+      expect(r).toEqual({ out: "outer\ninner\nouter\nouter\n", status: 0 })
+    })
+  )
+
+  it.effect("unshare --fork --pid --mount-proc: the command is PID 1 of its namespace and /proc shows only that namespace", () =>
+    Effect.gen(function* () {
+      const r = yield* sh('unshare --fork --pid --mount-proc sh -c "ls /proc; cat /proc/self/stat | cat" ; exit 7')
+      const lines = r.out.split("\n")
+      // sh is 1, ls 2; then the pipeline's cat reading /proc/self is 3 or 4, its parent 1
+      expect(lines.slice(0, 7)).toEqual(["1", "2", "filesystems", "mounts", "self", "sys", "thread-self"])
+      expect(lines[7]).toMatch(/^[34] \(cat\) R 1 /)
+      expect(r.status).toBe(7)
+    })
+  )
+
+  it.effect("ps in a new PID namespace with its own /proc sees only that namespace", () =>
+    Effect.gen(function* () {
+      const r = yield* sh("unshare --fork --pid --mount-proc ps -ef")
+      expect(r.out).toBe("UID          PID    PPID  C STIME TTY          TIME CMD\nroot           1       0  0 00:00 ?        00:00:00 ps -ef\n")
+    })
+  )
+
+  it.effect("unshare -m: mounts made inside stay inside (propagation is made private)", () =>
+    Effect.gen(function* () {
+      const r = yield* sh('unshare -m sh -c "mount -t tmpfs t /mnt; touch /mnt/in; ls /mnt"; ls /mnt; echo end')
+      expect(r).toEqual({ out: "in\nend\n", status: 0 })
     })
   )
 })

@@ -584,9 +584,16 @@ const hostnameEntry: Entry = {
   }
 }
 
+/** /proc/sys/kernel/pid_max: the reader's PID namespace's limit (per namespace since Linux 6.14); read-only here. */
+const pidMaxEntry: Entry = {
+  type: "file",
+  mode: 0o444,
+  show: (reader) => `${reader.activePidNs.pidMax}\n`
+}
+
 const sysKernelDir: DirSpec = {
-  names: () => ["hostname"],
-  entry: (name) => (name === "hostname" ? hostnameEntry : undefined),
+  names: () => ["hostname", "pid_max"],
+  entry: (name) => (name === "hostname" ? hostnameEntry : name === "pid_max" ? pidMaxEntry : undefined),
   owner: rootOwner
 }
 

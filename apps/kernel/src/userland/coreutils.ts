@@ -34,6 +34,7 @@ import { getgid, getuid } from "@simkernel/cred"
 import type { Program } from "@simkernel/sched"
 import { devMajor, devMinor, type Kstat, mkdev, showMountinfo } from "@simkernel/vfs"
 import { Effect } from "effect"
+import { parseMountinfo } from "../conformance/mountinfo.js"
 import { findmntTree } from "../demo.js"
 import type { Syscalls } from "../syscalls/table.js"
 import { program, readAll, strerror, writeAll } from "./program.js"
@@ -64,12 +65,17 @@ const modeString = (mode: number): string => {
   )
 }
 
-/** The users and groups /etc/passwd and /etc/group name: the same ids for both. */
-const KNOWN_NAMES: ReadonlyMap<number, string> = new Map([
+/** The names /etc/passwd gives users and /etc/group gives groups, as on Debian. */
+const USER_NAMES: ReadonlyMap<number, string> = new Map([
   [0, "root"],
   [65534, "nobody"]
 ])
-const userName = (id: number): string => KNOWN_NAMES.get(id) ?? "UNKNOWN"
+const GROUP_NAMES: ReadonlyMap<number, string> = new Map([
+  [0, "root"],
+  [65534, "nogroup"]
+])
+const userName = (id: number): string => USER_NAMES.get(id) ?? "UNKNOWN"
+const groupName = (id: number): string => GROUP_NAMES.get(id) ?? "UNKNOWN"
 
 /** A timestamp as GNU stat prints it, in UTC. */
 const statTime = (sec: number, nsec: number): string =>
@@ -85,7 +91,7 @@ const showStat = (name: string, st: Kstat): string => {
     `  File: ${name}\n` +
     `  Size: ${String(st.size).padEnd(10)}\tBlocks: ${String(st.blocks).padEnd(10)} IO Block: ${String(st.blksize).padEnd(6)} ${kind}\n` +
     `Device: ${devMajor(st.dev)},${devMinor(st.dev)}\tInode: ${String(st.ino).padEnd(11)} ${links}\n` +
-    `Access: (${(st.mode & 0o7777).toString(8).padStart(4, "0")}/${modeString(st.mode)})  Uid: (${String(st.uid).padStart(5)}/${userName(st.uid).padStart(8)})   Gid: (${String(st.gid).padStart(5)}/${userName(st.gid).padStart(8)})\n` +
+    `Access: (${(st.mode & 0o7777).toString(8).padStart(4, "0")}/${modeString(st.mode)})  Uid: (${String(st.uid).padStart(5)}/${userName(st.uid).padStart(8)})   Gid: (${String(st.gid).padStart(5)}/${groupName(st.gid).padStart(8)})\n` +
     `Access: ${statTime(st.atimeSec, st.atimeNsec)}\n` +
     `Modify: ${statTime(st.mtimeSec, st.mtimeNsec)}\n` +
     `Change: ${statTime(st.ctimeSec, st.ctimeNsec)}\n` +
@@ -182,8 +188,8 @@ export const COREUTILS: Readonly<Record<string, Program>> = {
     const cred = sys.ctx.proc.task.cred
     const uid = getuid(cred)
     const gid = getgid(cred)
-    const named = (n: number): string => (KNOWN_NAMES.has(n) ? `${n}(${userName(n)})` : String(n))
-    return Effect.as(writeAll(sys, 1, `uid=${named(uid)} gid=${named(gid)} groups=${named(gid)}\n`), 0)
+    const named = (n: number, names: ReadonlyMap<number, string>): string => (names.has(n) ? `${n}(${names.get(n)})` : String(n))
+    return Effect.as(writeAll(sys, 1, `uid=${named(uid, USER_NAMES)} gid=${named(gid, GROUP_NAMES)} groups=${named(gid, GROUP_NAMES)}\n`), 0)
   }),
   kill: program((sys, argv, complain) =>
     Effect.gen(function* () {
@@ -342,17 +348,42 @@ export const COREUTILS: Readonly<Record<string, Program>> = {
       return status
     })
   ),
-  findmnt: program((sys, argv) => {
-    const task = sys.ctx.proc.task.vfsTask()
-    const mountinfo = showMountinfo({ root: task.fs.root, ns: task.mntNs })
-    if (argv.includes("--json") || argv.includes("-J")) {
-      const entries = mountinfo.trimEnd().split("\n").map((l) => {
-        const f = l.split(" ")
-        const dash = f.indexOf("-")
-        return { target: f[4], source: f[dash + 2], fstype: f[dash + 1], options: f[5] }
-      })
-      return Effect.as(writeAll(sys, 1, `${JSON.stringify({ filesystems: entries }, null, 3)}\n`), 0)
-    }
-    return Effect.as(writeAll(sys, 1, `${findmntTree(mountinfo)}\n`), 0)
-  })
+  findmnt: program((sys, argv, complain) =>
+    Effect.gen(function* () {
+      if (argv.includes("--json") || argv.includes("-J")) {
+        const fd = yield* Effect.result(sys.call("openat", AT_FDCWD, "/proc/self/mountinfo", O_RDONLY, 0))
+        const text = fd._tag === "Failure" ? fd : yield* Effect.result(readAll(sys, fd.success))
+        if (fd._tag === "Success") yield* Effect.ignore(sys.call("close", fd.success))
+        if (text._tag === "Failure") {
+          yield* complain(`can't read /proc/self/mountinfo: ${strerror(text.failure)}`)
+          return 1
+        }
+        const entries = parseMountinfo(text.success)
+        const ids = new Set(entries.map((e) => e.mountId))
+        // libsmartcols' JSON: 3-space indents, siblings joined as "},{" (the next "{" loses its indent), "children" only where there are some
+        const objects = (parent: number | undefined, pad: string): string =>
+          entries
+            .filter((e) => (parent === undefined ? !ids.has(e.parentId) || e.parentId === e.mountId : e.parentId === parent && e.mountId !== parent))
+            .map((e) => {
+              const superOnly = e.superOptions.split(",").filter((o) => o !== "rw" && o !== "ro")
+              const fields = [
+                ["target", e.mountpoint],
+                ["source", e.root === "/" ? e.source : `${e.source}[${e.root}]`],
+                ["fstype", e.fstype],
+                ["options", [e.options, ...superOnly].join(",")]
+              ].map(([k, v]) => `${pad}   ${JSON.stringify(k)}: ${JSON.stringify(v)}`)
+              const children = objects(e.mountId, `${pad}      `)
+              const body = children === "" ? fields : [...fields, `${pad}   "children": [\n${children}\n${pad}   ]`]
+              return `${pad}{\n${body.join(",\n")}\n${pad}}`
+            })
+            .map((o, i) => (i === 0 ? o : o.slice(pad.length)))
+            .join(",")
+        yield* writeAll(sys, 1, `{\n   "filesystems": [\n${objects(undefined, "      ")}\n   ]\n}\n`)
+        return 0
+      }
+      const task = sys.ctx.proc.task.vfsTask()
+      yield* writeAll(sys, 1, `${findmntTree(showMountinfo({ root: task.fs.root, ns: task.mntNs }))}\n`)
+      return 0
+    })
+  )
 }

@@ -3,6 +3,8 @@ import type { Program } from "@simkernel/sched"
 import { listDirectory } from "@simkernel/vfs"
 import { Effect } from "effect"
 import { COREUTILS } from "./coreutils.js"
+import { NSUTILS } from "./nsutils.js"
+import { PROCPS } from "./procps.js"
 import { program, readAll, strerror, writeAll } from "./program.js"
 import { sh } from "./sh/run.js"
 
@@ -101,5 +103,7 @@ export const PROGRAMS: Readonly<Record<string, Program>> = {
     })
   ),
   sh,
-  ...COREUTILS
+  ...COREUTILS,
+  ...NSUTILS,
+  ...PROCPS
 }

@@ -1,0 +1,133 @@
+import { describe, expect, it } from "@effect/vitest"
+import { WEXITSTATUS } from "@simkernel/abi"
+import { Effect } from "effect"
+import { boot, onConsole, shutdown } from "../src/Kernel.js"
+import { runScript } from "../src/userland/sh/run.js"
+
+/** Run a script as PID 1 on a fresh kernel: what /dev/console received and the exit status. */
+const sh = (script: string) =>
+  Effect.gen(function* () {
+    let out = ""
+    const kernel = yield* boot({ init: onConsole((p) => runScript(p, script)), console: (b) => (out += new TextDecoder().decode(b)) })
+    const status = yield* kernel.sched.waitInit()
+    const report = yield* shutdown(kernel)
+    expect(report.audit).toBe("leak audit: 0 live objects")
+    return { out, status: WEXITSTATUS(status) }
+  })
+
+// The expected texts follow what procps-ng 4.0.2 and util-linux 2.38.1 print on this machine: ps sizes its
+// PID columns to 7 digits for a pid_max of 4194304 (checked with that value bind-mounted over
+// /proc/sys/kernel/pid_max); lsns sizes each column to its widest cell.
+describe("ps", () => {
+  it.effect("lists init and itself, from /proc", () =>
+    Effect.gen(function* () {
+      expect(yield* sh("ps")).toEqual({
+        out: "    PID TTY          TIME CMD\n      1 ?        00:00:00 init\n      2 ?        00:00:00 ps\n",
+        status: 0
+      })
+    })
+  )
+
+  it.effect("-ef prints the full format, with each command line", () =>
+    Effect.gen(function* () {
+      expect(yield* sh("ps -ef")).toEqual({
+        out:
+          "UID          PID    PPID  C STIME TTY          TIME CMD\n" +
+          "root           1       0  0 00:00 ?        00:00:00 init\n" +
+          "root           2       1  0 00:00 ?        00:00:00 ps -ef\n",
+        status: 0
+      })
+    })
+  )
+
+  it.effect("rejects options it does not know as procps-ng does", () =>
+    Effect.gen(function* () {
+      const r = yield* sh("ps -Q")
+      expect(r).toEqual({
+        out:
+          "error: unsupported SysV option\n\nUsage:\n ps [options]\n\n Try 'ps --help <simple|list|output|threads|misc|all>'\n  or 'ps --help <s|l|o|t|m|a>'\n for additional help text.\n\nFor more details see ps(1).\n",
+        status: 1
+      })
+    })
+  )
+})
+
+describe("lsns", () => {
+  it.effect("lists each namespace once, by inode, with its process count and lowest pid", () =>
+    Effect.gen(function* () {
+      const row = (ino: number, type: string): string => `${ino} ${type.padEnd(6)}      2   1 root init\n`
+      expect(yield* sh("lsns")).toEqual({
+        out:
+          "        NS TYPE   NPROCS PID USER COMMAND\n" +
+          row(4026531832, "mnt") +
+          row(4026531833, "net") +
+          row(4026531834, "time") +
+          row(4026531835, "cgroup") +
+          row(4026531836, "pid") +
+          row(4026531837, "user") +
+          row(4026531838, "uts") +
+          row(4026531839, "ipc"),
+        status: 0
+      })
+    })
+  )
+})
+
+describe("lsns NS", () => {
+  it.effect("lists the namespace's processes, each under its parent", () =>
+    Effect.gen(function* () {
+      expect(yield* sh("lsns 4026531836")).toEqual({
+        out: "PID PPID USER COMMAND\n  1    0 root init\n  2    1 root └─lsns 4026531836\n",
+        status: 0
+      })
+    })
+  )
+
+  it.effect("complains about a namespace no process is in, and an operand that is no inode", () =>
+    Effect.gen(function* () {
+      expect(yield* sh("lsns 123; lsns abc; lsns -x")).toEqual({
+        out:
+          "lsns: not found namespace: 123\n" +
+          "lsns: invalid namespace argument: 'abc'\n" +
+          "lsns: invalid option -- 'x'\nTry 'lsns --help' for more information.\n",
+        status: 1
+      })
+    })
+  )
+})
+
+describe("findmnt --json", () => {
+  it.effect("nests the mounts of /proc/self/mountinfo as util-linux prints them", () =>
+    Effect.gen(function* () {
+      // the layout of `findmnt --json` on this machine: 3-space steps, "},{" between siblings, "children" only when there are some
+      const mount = (pad: string, target: string, source: string, fstype: string, options: string): string =>
+        `${pad}   "target": "${target}",\n${pad}   "source": "${source}",\n${pad}   "fstype": "${fstype}",\n${pad}   "options": "${options}"`
+      const r = yield* sh("mkdir /tmp/a /tmp/b && mount -t tmpfs none /tmp/a && mkdir /tmp/a/c && mount -t tmpfs none /tmp/a/c && mount -t tmpfs none /tmp/b && findmnt --json")
+      expect(r).toEqual({
+        out:
+          "{\n" +
+          '   "filesystems": [\n' +
+          "      {\n" +
+          `${mount("      ", "/", "none", "tmpfs", "rw,relatime,mode=755")},\n` +
+          '         "children": [\n' +
+          "            {\n" +
+          `${mount("            ", "/proc", "proc", "proc", "rw,nosuid,nodev,noexec,relatime")}\n` +
+          "            },{\n" +
+          `${mount("            ", "/tmp/a", "none", "tmpfs", "rw,relatime")},\n` +
+          '               "children": [\n' +
+          "                  {\n" +
+          `${mount("                  ", "/tmp/a/c", "none", "tmpfs", "rw,relatime")}\n` +
+          "                  }\n" +
+          "               ]\n" +
+          "            },{\n" +
+          `${mount("            ", "/tmp/b", "none", "tmpfs", "rw,relatime")}\n` +
+          "            }\n" +
+          "         ]\n" +
+          "      }\n" +
+          "   ]\n" +
+          "}\n",
+        status: 0
+      })
+    })
+  )
+})
