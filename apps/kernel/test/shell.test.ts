@@ -60,7 +60,7 @@ describe("sh", () => {
   it.effect("sees the kernel: hostname, /dev, the programs in /bin", () =>
     Effect.gen(function* () {
       const r = yield* sh("hostname; hostname box; hostname; ls /dev; ls /bin")
-      const bin = "cat echo false findmnt hostname id kill ln ls lsns mkdir mknod mount nsenter ps rm sh sleep stat sync touch true umount unshare".split(" ")
+      const bin = "cat echo false findmnt hostname id kill ln ls lsns mkdir mknod mount mountfd nsenter ps rm sh sleep stat sync touch true umount unshare".split(" ")
       expect(r.out).toBe(["(none)", "box", "console", "full", "null", "sda", "sda3", "zero", ...bin, ""].join("\n"))
     })
   )
@@ -183,6 +183,49 @@ describe("unshare and nsenter", () => {
     Effect.gen(function* () {
       const r = yield* sh('unshare -m sh -c "mount -t tmpfs t /mnt; touch /mnt/in; ls /mnt"; ls /mnt; echo end')
       expect(r).toEqual({ out: "in\nend\n", status: 0 })
+    })
+  )
+})
+
+describe("mountfd", () => {
+  it.effect("drives fsopen, fsconfig, fsmount and move_mount step by step, each printed as strace prints it", () =>
+    Effect.gen(function* () {
+      const r = yield* sh(
+        'mountfd fsopen tmpfs FSOPEN_CLOEXEC =fs , fsconfig @fs FSCONFIG_SET_STRING size 1m 0 , fsconfig @fs FSCONFIG_CMD_CREATE NULL NULL 0 , fsmount @fs FSMOUNT_CLOEXEC MOUNT_ATTR_NOSUID =m , move_mount @m "" AT_FDCWD /mnt MOVE_MOUNT_F_EMPTY_PATH && findmnt'
+      )
+      expect(r.out).toBe(
+        [
+          'fsopen("tmpfs", FSOPEN_CLOEXEC) = 3',
+          'fsconfig(3, FSCONFIG_SET_STRING, "size", "1m", 0) = 0',
+          "fsconfig(3, FSCONFIG_CMD_CREATE, NULL, NULL, 0) = 0",
+          "fsmount(3, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID) = 4",
+          'move_mount(4, "", AT_FDCWD, "/mnt", MOVE_MOUNT_F_EMPTY_PATH) = 0',
+          "TARGET  SOURCE FSTYPE OPTIONS",
+          "/       none   tmpfs  rw,relatime,mode=755",
+          "├─/proc proc   proc   rw,nosuid,nodev,noexec,relatime",
+          "└─/mnt  none   tmpfs  rw,nosuid,relatime,size=1024k",
+          ""
+        ].join("\n")
+      )
+    })
+  )
+
+  it.effect("stops at the first failing step with its errno and the fs context's log; mount_setattr takes a struct mount_attr", () =>
+    Effect.gen(function* () {
+      const bad = yield* sh("mountfd fsopen tmpfs 0 =fs , fsconfig @fs FSCONFIG_SET_STRING mode bad 0 , fsconfig @fs FSCONFIG_CMD_CREATE NULL NULL 0")
+      expect(bad).toEqual({
+        out: 'fsopen("tmpfs", 0) = 3\nfsconfig(3, FSCONFIG_SET_STRING, "mode", "bad", 0) = -1 EINVAL (Invalid argument)\nmountfd: e tmpfs: Bad value for \'mode\'\n',
+        status: 1
+      })
+      // strace 6.1 prints the struct this way for the same call
+      const attr = yield* sh('mountfd mount_setattr AT_FDCWD /proc 0 "attr_set=MOUNT_ATTR_RDONLY|MOUNT_ATTR_NOSUID,propagation=MS_PRIVATE" 32 && findmnt')
+      expect(attr.out).toContain(
+        'mount_setattr(AT_FDCWD, "/proc", 0, {attr_set=MOUNT_ATTR_RDONLY|MOUNT_ATTR_NOSUID, attr_clr=0, propagation=MS_PRIVATE, userns_fd=0}, 32) = 0\n'
+      )
+      expect(attr.out).toContain("└─/proc proc   proc   ro,nosuid,nodev,noexec,relatime")
+      expect(yield* sh("mountfd fsopen")).toEqual({ out: "mountfd: fsopen: 2 arguments expected, 0 given\n", status: 1 })
+      expect(yield* sh("mountfd mount tmpfs")).toEqual({ out: "mountfd: unknown call 'mount'\n", status: 1 })
+      expect(yield* sh("mountfd fsmount @nope 0 0")).toEqual({ out: "mountfd: fsmount argument 1: @nope was never saved\n", status: 1 })
     })
   )
 })

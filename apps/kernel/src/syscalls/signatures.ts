@@ -21,6 +21,8 @@ export type ArgKind =
   | "dev"
   /** A struct or pointer, printed as {field=value, ...} or NULL. */
   | "struct"
+  /** struct mount_attr, its fields by their flag names as strace prints them. */
+  | "mount_attr"
   /** Flags of pipe2/dup3 (O_CLOEXEC, O_NONBLOCK): 0 prints as 0, not O_RDONLY. */
   | "oflags"
   /** wait4's status out: [{WIFEXITED(s) && WEXITSTATUS(s) == 0}]. */
@@ -102,7 +104,7 @@ export const SIGNATURES: Readonly<Record<string, SyscallSignature>> = {
   fspick: { args: [["dirfd", "dirfd"], ["pathname", "str"], ["flags", f("fspick")]], ret: "fd" },
   open_tree: { args: [["dirfd", "dirfd"], ["filename", "str"], ["flags", f("open_tree")]], ret: "fd" },
   open_tree_attr: {
-    args: [["dirfd", "dirfd"], ["filename", "str"], ["flags", f("open_tree")], ["attr", "struct"], ["size", "int"]],
+    args: [["dirfd", "dirfd"], ["filename", "str"], ["flags", f("open_tree")], ["attr", "mount_attr"], ["size", "int"]],
     ret: "fd"
   },
   move_mount: {
@@ -110,7 +112,7 @@ export const SIGNATURES: Readonly<Record<string, SyscallSignature>> = {
     ret: "int"
   },
   mount_setattr: {
-    args: [["dirfd", "dirfd"], ["pathname", "str"], ["flags", f("at")], ["attr", "struct"], ["size", "int"]],
+    args: [["dirfd", "dirfd"], ["pathname", "str"], ["flags", f("at")], ["attr", "mount_attr"], ["size", "int"]],
     ret: "int"
   },
   unshare: { args: [["flags", f("clone")]], ret: "int" },

@@ -63,6 +63,12 @@ export const formatArg = (kind: ArgKind, v: unknown): string => {
       return typeof v === "number" ? `makedev(0x${(Math.floor(v / 256) & 0xfff).toString(16)}, 0x${(v & 0xff).toString(16)})` : String(v)
     case "struct":
       return formatStruct(v)
+    case "mount_attr": {
+      if (typeof v !== "object") return String(v)
+      const a = v as { attrSet?: number | bigint; attrClr?: number | bigint; propagation?: number | bigint; usernsFd?: number | bigint }
+      const flags = (kind: "mount_attr" | "ms", x: number | bigint | undefined): string => (x === undefined || x === 0 || x === 0n ? "0" : formatFlags(kind, x))
+      return `{attr_set=${flags("mount_attr", a.attrSet)}, attr_clr=${flags("mount_attr", a.attrClr)}, propagation=${flags("ms", a.propagation)}, userns_fd=${String(a.usernsFd ?? 0)}}`
+    }
     case "oflags":
       return typeof v === "number" && v !== 0 ? formatFlags("open", v).replace(/^O_RDONLY\|/, "") : String(v)
     case "wstatus": {

@@ -3,6 +3,7 @@ import type { Program } from "@simkernel/sched"
 import { listDirectory } from "@simkernel/vfs"
 import { Effect } from "effect"
 import { COREUTILS } from "./coreutils.js"
+import { mountfd } from "./mountfd.js"
 import { NSUTILS } from "./nsutils.js"
 import { PROCPS } from "./procps.js"
 import { program, readAll, strerror, writeAll } from "./program.js"
@@ -104,6 +105,7 @@ export const PROGRAMS: Readonly<Record<string, Program>> = {
   ),
   sh,
   ...COREUTILS,
+  mountfd,
   ...NSUTILS,
   ...PROCPS
 }
