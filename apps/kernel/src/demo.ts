@@ -6,6 +6,7 @@ import {
   FSCONFIG_CMD_CREATE,
   FSCONFIG_SET_STRING,
   FSOPEN_CLOEXEC,
+  MOUNT_ATTR_RDONLY,
   MOVE_MOUNT_F_EMPTY_PATH,
   MS_BIND,
   MS_SHARED,
@@ -90,6 +91,15 @@ export const demoProgram =
       yield* call("move_mount", mnt, "", AT_FDCWD, "/mnt/data", MOVE_MOUNT_F_EMPTY_PATH)
       yield* call("close", mnt)
       yield* call("close", fs)
+      // the root disk, ext4 on /dev/sda3, the same way
+      yield* call("mkdirat", AT_FDCWD, "/mnt/disk", 0o755)
+      const disk = yield* call("fsopen", "ext4", FSOPEN_CLOEXEC)
+      yield* call("fsconfig", disk, FSCONFIG_SET_STRING, "source", "/dev/sda3", 0)
+      yield* call("fsconfig", disk, FSCONFIG_CMD_CREATE, null, null, 0)
+      const diskMnt = yield* call("fsmount", disk, 0, MOUNT_ATTR_RDONLY)
+      yield* call("move_mount", diskMnt, "", AT_FDCWD, "/mnt/disk", MOVE_MOUNT_F_EMPTY_PATH)
+      yield* call("close", diskMnt)
+      yield* call("close", disk)
       // share it, bind it, and watch a mount under one peer appear under the other
       yield* call("mount", null, "/mnt/data", null, MS_SHARED, null)
       yield* call("mkdirat", AT_FDCWD, "/mnt/view", 0o755)

@@ -48,8 +48,10 @@ describe("kernel app", () => {
     expect(lines).toContain("== lsns (the demo and its child)")
     expect(lines.some((l) => / pid +2 demo-child \(getpid\(\) = 1, hostname demo\)$/.test(l))).toBe(true)
     // the mount made under one peer propagated to the other
-    expect(lines).toContain("│ └─/mnt/data/cache cache  ramfs  rw,relatime")
-    expect(lines).toContain("  └─/mnt/view/cache cache  ramfs  rw,relatime")
+    expect(lines).toContain("│ └─/mnt/data/cache cache     ramfs  rw,relatime")
+    expect(lines).toContain("├─/mnt/disk         /dev/sda3 ext4   ro,relatime")
+    expect(lines).toContain("  └─/mnt/view/cache cache     ramfs  rw,relatime")
+    expect(lines).toContain('[pid 1] fsconfig(0, FSCONFIG_SET_STRING, "source", "/dev/sda3", 0) = 0')
     expect(lines).toContain('[pid 1] fsopen("tmpfs", FSOPEN_CLOEXEC) = 0')
     expect(lines).toContain('[pid 1] move_mount(1, "", AT_FDCWD, "/mnt/data", MOVE_MOUNT_F_EMPTY_PATH) = 0')
     expect(lines).toContain('[pid 2] sethostname("demo", 4) = 0')
