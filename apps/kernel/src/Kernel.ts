@@ -134,6 +134,8 @@ export const boot = Effect.fnUntraced(function* (
     readonly tracer?: (line: string) => void
     /** The block devices ext4 can mount (attachDisks); default an in-memory sda3 holding a fresh root filesystem. */
     readonly disks?: ReadonlyArray<BlockDevice>
+    /** Let the scheduler pick among runnable tasks at random from this seed (the same seed, the same run). */
+    readonly seed?: number
   } = {}
 ) {
   const live = options.live ?? new LiveObjects()
@@ -158,7 +160,8 @@ export const boot = Effect.fnUntraced(function* (
     },
     fs: world.task.fs,
     vfs: world.vfs,
-    programs: { init: initProgram, ...PROGRAMS }
+    programs: { init: initProgram, ...PROGRAMS },
+    ...(options.seed === undefined ? {} : { seed: options.seed })
   })
   registerProcfs(world.vfs, sched)
   const ext4 = registerExt4(world.vfs, { currentTask: () => (sched.current ?? sched.initTask).vfsTask() })

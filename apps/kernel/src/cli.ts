@@ -51,7 +51,12 @@ const conformanceCommand = Command.make(
  * Run a shell script as PID 1 with /dev/console on the host's standard
  * output; the result is the script's exit status.
  */
-const runShellScript = Effect.fnUntraced(function* (shell: Program, trace: Option.Option<string>, diskSpecs: ReadonlyArray<string>) {
+const runShellScript = Effect.fnUntraced(function* (
+  shell: Program,
+  trace: Option.Option<string>,
+  diskSpecs: ReadonlyArray<string>,
+  seed: Option.Option<number>
+) {
   const disks = attachDisks(diskSpecs, { programs: Object.keys(PROGRAMS) })
   if (disks instanceof DiskError) {
     process.stderr.write(`simkernel: ${disks.message}\n`)
@@ -68,6 +73,7 @@ const runShellScript = Effect.fnUntraced(function* (shell: Program, trace: Optio
     init: onConsole(shell),
     console: (bytes) => process.stdout.write(bytes),
     disks,
+    ...(Option.isSome(seed) ? { seed: seed.value } : {}),
     ...(tracer === undefined ? {} : { tracer })
   })
   const status = yield* kernel.sched.waitInit()
@@ -90,6 +96,12 @@ const traceJson = (line: string): { pid: number; call: string; result: string } 
   return m === null ? { pid: 0, call: line, result: "" } : { pid: Number(m[1]), call: m[2]!, result: m[3]! }
 }
 
+/** --seed N: the scheduler's choices among runnable tasks, random but repeatable. */
+const seedFlag = Flag.Int("seed").pipe(
+  Flag.optional,
+  Flag.withDescription("let the scheduler pick the next task at random from this seed; the same seed repeats the same run")
+)
+
 /** --disk NAME=IMAGE[:ro]: attach a disk image as a SCSI block device ext4 can mount. */
 const diskFlag = Flag.String("disk").pipe(
   Flag.atLeast(0),
@@ -101,7 +113,8 @@ const runCommand = Command.make(
   {
     file: Argument.String("file").pipe(Argument.withDescription("a shell script on the host, run by simkernel's sh")),
     trace: traceFlag,
-    disk: diskFlag
+    disk: diskFlag,
+    seed: seedFlag
   },
   (o) =>
     Effect.gen(function* () {
@@ -110,7 +123,7 @@ const runCommand = Command.make(
         return yield* Effect.fail(new ExitCode(2))
       }
       const text = readFileSync(o.file, "utf8")
-      return yield* runShellScript((proc) => runScript(proc, text), o.trace, o.disk)
+      return yield* runShellScript((proc) => runScript(proc, text), o.trace, o.disk, o.seed)
     })
 ).pipe(Command.withDescription("run a shell script inside a freshly booted kernel and exit with its status"))
 
@@ -144,15 +157,16 @@ const shellCommand = Command.make(
   {
     command: Flag.String("c").pipe(Flag.optional, Flag.withDescription("run this command line instead of reading commands from standard input")),
     trace: traceFlag,
-    disk: diskFlag
+    disk: diskFlag,
+    seed: seedFlag
   },
   (o) =>
     Option.match(o.command, {
-      onSome: (command) => runShellScript((proc) => runScript(proc, command), o.trace, o.disk),
+      onSome: (command) => runShellScript((proc) => runScript(proc, command), o.trace, o.disk, o.seed),
       onNone: () =>
         Effect.acquireUseRelease(
           Effect.sync(hostLines),
-          (input) => runShellScript((proc) => runInteractive(proc, input.next, process.stdin.isTTY === true), o.trace, o.disk),
+          (input) => runShellScript((proc) => runInteractive(proc, input.next, process.stdin.isTTY === true), o.trace, o.disk, o.seed),
           (input) => Effect.sync(input.close)
         )
     })

@@ -57,6 +57,12 @@ export interface KernelOptions {
   readonly initUserNs?: UserNamespace
   /** kernel.pid_max of the initial PID namespace. */
   readonly pidMax?: number
+  /**
+   * Pick the next task to run at random among the runnable ones, from a
+   * generator with this seed, instead of last-made-runnable first: the same
+   * seed makes the same choices, different seeds explore other orders.
+   */
+  readonly seed?: number
   readonly programs?: Readonly<Record<string, Program>>
   /** Other namespace types (the VFS's mnt, the net package's net) and their initial namespaces (taken over). */
   readonly namespaces?: { readonly mnt?: readonly [NamespaceOps, NsCommon]; readonly net?: readonly [NamespaceOps, NsCommon] }
@@ -77,6 +83,18 @@ export interface KernelOptions {
 
 /** What PID 1 runs until run() gives it a program: sleep in pause() for good. */
 const idleProgram: Program = (proc) => Effect.forever(Effect.ignore(proc.pause()), { disableYield: true })
+
+/** A choice in [0, n) from mulberry32, a small 32-bit generator: the same seed gives the same sequence. */
+const seededChoice = (seed: number): ((n: number) => number) => {
+  let state = seed >>> 0
+  return (n) => {
+    state = (state + 0x6d2b79f5) >>> 0
+    let z = state
+    z = Math.imul(z ^ (z >>> 15), z | 1)
+    z ^= z + Math.imul(z ^ (z >>> 7), z | 61)
+    return (((z ^ (z >>> 14)) >>> 0) % n)
+  }
+}
 
 /**
  * The simulated kernel: the initial user and PID namespaces, the first
@@ -107,6 +125,8 @@ export class Kernel {
   /** The task on the CPU. */
   current: Task | undefined = undefined
   private readonly runq: Array<Task> = []
+  /** The seeded choice of the next task (KernelOptions.seed); undefined for the deterministic order. */
+  private readonly pick: ((n: number) => number) | undefined
   private kicking = false
   private idleWaiters: Array<() => void> = []
   private readonly ctx: Context.Context<never>
@@ -127,6 +147,7 @@ export class Kernel {
       (options.vfs !== undefined ? vfsExecLookup : (_t, path) => this.programs.get(path) ?? sysError("ENOENT", "execve", path))
     for (const [name, program] of Object.entries(options.programs ?? {})) this.register(name, program)
     this.initPidNs = PidNamespace.createInit(userNs, options.pidMax ?? PID_MAX_DEFAULT)
+    this.pick = options.seed === undefined ? undefined : seededChoice(options.seed)
     const ns = options.namespaces ?? {}
     const kinds = nsKinds({ pid: pidNamespaceOps as NamespaceOps, mnt: ns.mnt?.[0], net: ns.net?.[0] })
     const nsproxy = NsProxy.createInit(userNs, kinds, { pid: this.initPidNs.get(), mnt: ns.mnt?.[1], net: ns.net?.[1] })
@@ -404,7 +425,7 @@ export class Kernel {
     this.kicking = true
     try {
       while (this.current === undefined && this.runq.length > 0) {
-        const t = this.runq.pop()!
+        const t = this.pick === undefined ? this.runq.pop()! : this.runq.splice(this.pick(this.runq.length), 1)[0]!
         if (t.sched !== "runnable") continue
         const r = t.resume
         if (r === undefined) continue
