@@ -9,8 +9,8 @@ import {
   procUidMapShow,
   procUidMapWrite
 } from "@simkernel/cred"
-import { type NsCommon } from "@simkernel/cred"
 import { nsfsName, sethostname } from "@simkernel/nsproxy"
+import { nsOf } from "../syscalls/ns.js"
 import type { Kernel as Sched, PidNamespace, Task } from "@simkernel/sched"
 import {
   type DataNode,
@@ -289,33 +289,6 @@ const checkedLink =
 /** /proc/PID/ns entries, in Linux's ns_entries order. */
 const NS_NAMES = ["net", "uts", "ipc", "pid", "pid_for_children", "user", "mnt", "cgroup", "time", "time_for_children"] as const
 
-const nsOf = (t: Task, name: string): NsCommon | undefined => {
-  const p = t.nsproxy
-  switch (name) {
-    case "user":
-      return t.cred.userNs
-    case "pid":
-      return t.activePidNs
-    case "pid_for_children":
-      return p?.pidForChildren
-    case "mnt":
-      return p?.mnt
-    case "net":
-      return p?.net
-    case "uts":
-      return p?.uts
-    case "ipc":
-      return p?.ipc
-    case "cgroup":
-      return p?.cgroup
-    case "time":
-      return p?.time
-    case "time_for_children":
-      return p?.timeForChildren
-    default:
-      return undefined
-  }
-}
 
 /** The owner of a task's entries: its euid and egid (task_dump_owner(), every task counting as dumpable). */
 const taskOwner = (t: Task) => (): readonly [number, number] => [t.cred.euid, t.cred.egid]
