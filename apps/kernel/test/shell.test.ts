@@ -280,6 +280,9 @@ describe("simkernel run and shell", () => {
     expect(r.stdout).toBe("hi\n")
     const lines = r.stderr.trimEnd().split("\n")
     expect(lines).toContain("[pid 1] pipe2([3, 4], 0) = 0")
+    // a successful execve is reported as strace reports it, though it never returns to its caller
+    expect(lines).toContain('[pid 2] execve("/bin/echo", ["echo", "hi"], /* 0 vars */) = 0')
+    expect(lines).toContain('[pid 3] execve("/bin/cat", ["cat"], /* 0 vars */) = 0')
     expect(lines).toContain('[pid 2] write(1, "hi\\n", 3) = 3')
     expect(lines).toContain('[pid 3] read(0, "hi\\n", 4096) = 3')
     expect(lines).toContain("[pid 1] wait4(3, [{WIFEXITED(s) && WEXITSTATUS(s) == 0}], 0, NULL) = 3")

@@ -303,6 +303,13 @@ export class Kernel {
   /** Live timers (nanosleep): interrupted at shutdown. */
   readonly timers = new Set<Fiber.Fiber<void>>()
 
+  /**
+   * Called when an execve(2) passes its point of no return, with what the
+   * new program was started with: where a tracer learns of a successful
+   * execve, which never returns to its caller.
+   */
+  readonly execHooks = new Set<(t: Task, path: string, argv: ReadonlyArray<string>, envp: ReadonlyArray<string>) => void>()
+
   // ---------------------------------------------------------------- scheduler
 
   /** The first run of a task: its fiber starts when it is dispatched. */

@@ -83,6 +83,7 @@ export const doExecve = Effect.fnUntraced(function* (
   t.argv = argv
   t.envp = envp
   t.program = entry.program
+  for (const hook of k.execHooks) hook(t, filename, argv, envp)
   const parent = t.vforkParent
   if (parent !== undefined) {
     t.vforkParent = undefined

@@ -22,6 +22,23 @@ describe("execve(2)", () => {
       expect(seen).toEqual(["ENOENT", "EACCES", ["argv", ["true", "-x"], "true"], 0])
     }))
 
+  it.effect("execHooks hear each execve that passes the point of no return, before the new program runs", () =>
+    Effect.gen(function* () {
+      const seen: Array<unknown> = []
+      yield* runInit((p) =>
+        Effect.gen(function* () {
+          const k = p.task.kernel
+          k.execHooks.add((t, path, argv, envp) => seen.push(["exec", t.pid.nr, path, argv, envp]))
+          k.register("/bin/true", () => Effect.sync(() => (seen.push("running"), 0)))
+          seen.push(yield* errnoOf(p.execve("/nope", [])))
+          const c = yield* p.fork((c) => c.execve("/bin/true", ["true"], ["A=1"]))
+          yield* p.wait4(c)
+          return 0
+        })
+      )
+      expect(seen).toEqual(["ENOENT", ["exec", 2, "/bin/true", ["true"], ["A=1"]], "running"])
+    }))
+
   it.effect("close-on-exec descriptors are closed; caught handlers reset, ignored ones stay ignored", () =>
     Effect.gen(function* () {
       const seen: Array<unknown> = []

@@ -23,6 +23,10 @@ export type ArgKind =
   | "struct"
   /** struct mount_attr, its fields by their flag names as strace prints them. */
   | "mount_attr"
+  /** execve's argv: the strings, quoted. */
+  | "argv"
+  /** execve's envp: only how many variables, as strace shows it without -v (simkernel has no address to show). */
+  | "envp"
   /** Flags of pipe2/dup3 (O_CLOEXEC, O_NONBLOCK): 0 prints as 0, not O_RDONLY. */
   | "oflags"
   /** wait4's status out: [{WIFEXITED(s) && WEXITSTATUS(s) == 0}]. */
@@ -121,7 +125,7 @@ export const SIGNATURES: Readonly<Record<string, SyscallSignature>> = {
   setdomainname: { args: [["name", "buf"], ["len", "int"]], ret: "int" },
   clone3: { args: [["cl_args", "struct"], ["size", "int"]], ret: "pid" },
   fork: { args: [], ret: "pid" },
-  execve: { args: [["pathname", "str"], ["argv", "struct"], ["envp", "struct"]], ret: "int" },
+  execve: { args: [["pathname", "str"], ["argv", "argv"], ["envp", "envp"]], ret: "int" },
   exit_group: { args: [["status", "int"]], ret: "int" },
   wait4: { args: [["pid", "int"], ["wstatus", "wstatus"], ["options", f("wait")], ["rusage", "struct"]], ret: "pid" },
   waitid: { args: [["idtype", f("idtype")], ["id", "int"], ["infop", "struct"], ["options", f("wait")], ["rusage", "struct"]], ret: "int" },

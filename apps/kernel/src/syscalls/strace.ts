@@ -63,6 +63,10 @@ export const formatArg = (kind: ArgKind, v: unknown): string => {
       return typeof v === "number" ? `makedev(0x${(Math.floor(v / 256) & 0xfff).toString(16)}, 0x${(v & 0xff).toString(16)})` : String(v)
     case "struct":
       return formatStruct(v)
+    case "argv":
+      return Array.isArray(v) ? `[${v.map((a) => (typeof a === "string" ? quoteString(a) : String(a))).join(", ")}]` : String(v)
+    case "envp":
+      return Array.isArray(v) ? `/* ${v.length} var${v.length === 1 ? "" : "s"} */` : String(v)
     case "mount_attr": {
       if (typeof v !== "object") return String(v)
       const a = v as { attrSet?: number | bigint; attrClr?: number | bigint; propagation?: number | bigint; usernsFd?: number | bigint }

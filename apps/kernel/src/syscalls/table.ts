@@ -1,4 +1,5 @@
 import { LINUX_SYSCALLS, SEED_SYSCALLS, sysError, type SysError } from "@simkernel/abi"
+import type { Kernel as Sched, Task } from "@simkernel/sched"
 import { Effect } from "effect"
 import { type Handler, HANDLERS, type SyscallContext } from "./handlers.js"
 import { formatSyscall } from "./strace.js"
@@ -48,10 +49,26 @@ const BY_NR: ReadonlyMap<number, SyscallEntry> = new Map(SYSCALL_TABLE.map((e) =
 /** Kernels whose every syscall is traced (strace -f of the whole machine), and where the lines go. */
 const TRACERS = new WeakMap<object, (line: string) => void>()
 
-/** Trace every syscall of every task of `kernel` (the sched Kernel) from now on; undefined stops it. */
-export const traceKernel = (kernel: object, tracer: ((line: string) => void) | undefined): void => {
-  if (tracer === undefined) TRACERS.delete(kernel)
-  else TRACERS.set(kernel, tracer)
+/** The execve hook each traced kernel has installed, to take out when tracing stops. */
+const EXEC_HOOKS = new WeakMap<Sched, Parameters<Sched["execHooks"]["add"]>[0]>()
+
+/**
+ * Trace every syscall of every task of `kernel` from now on; undefined
+ * stops it. A successful execve never returns to its caller, so it is
+ * reported from sched's exec hook, as strace reports it: `= 0`.
+ */
+export const traceKernel = (kernel: Sched, tracer: ((line: string) => void) | undefined): void => {
+  const old = EXEC_HOOKS.get(kernel)
+  if (old !== undefined) kernel.execHooks.delete(old)
+  EXEC_HOOKS.delete(kernel)
+  if (tracer === undefined) {
+    TRACERS.delete(kernel)
+    return
+  }
+  TRACERS.set(kernel, tracer)
+  const hook = (t: Task, path: string, argv: ReadonlyArray<string>, envp: ReadonlyArray<string>): void => tracer(formatSyscall(t.pid.nr, "execve", [path, argv, envp], 0))
+  kernel.execHooks.add(hook)
+  EXEC_HOOKS.set(kernel, hook)
 }
 
 /**
