@@ -23,27 +23,46 @@ import { boot, shutdown } from "./Kernel.js"
 import { nsOf } from "./syscalls/ns.js"
 import { Syscalls } from "./syscalls/table.js"
 
+/** One row of findmnt: a mount and the mounts under it. */
+export interface FindmntNode {
+  readonly target: string
+  readonly source: string
+  readonly fstype: string
+  readonly options: string
+  readonly children: ReadonlyArray<FindmntNode>
+}
+
 /**
- * findmnt's tree: TARGET (drawn under its parent with ├─/└─), SOURCE,
- * FSTYPE and OPTIONS (the mount's options, then the superblock's own).
+ * The mount tree findmnt shows, from mountinfo text: a bind mount's source
+ * as `source[root]`, the options the mount's plus its superblock's.
  */
-export const findmntTree = (mountinfo: string): string => {
+export const findmntForest = (mountinfo: string): ReadonlyArray<FindmntNode> => {
   const entries = parseMountinfo(mountinfo)
   const ids = new Set(entries.map((e) => e.mountId))
+  const under = (parent: number | undefined): Array<FindmntNode> =>
+    entries
+      .filter((x) => (parent === undefined ? !ids.has(x.parentId) || x.parentId === x.mountId : x.parentId === parent && x.mountId !== parent))
+      .map((e) => ({
+        target: e.mountpoint,
+        source: e.root === "/" ? e.source : `${e.source}[${e.root}]`,
+        fstype: e.fstype,
+        options: [e.options, ...e.superOptions.split(",").filter((o) => o !== "rw" && o !== "ro")].join(","),
+        children: under(e.mountId)
+      }))
+  return under(undefined)
+}
+
+/** findmnt's default table: TARGET (drawn as a tree), SOURCE, FSTYPE, OPTIONS. */
+export const findmntTree = (mountinfo: string): string => {
   const rows: Array<readonly [string, string, string, string]> = []
-  const walk = (parent: number | undefined, indent: string): void => {
-    const children = entries.filter((x) =>
-      parent === undefined ? !ids.has(x.parentId) || x.parentId === x.mountId : x.parentId === parent && x.mountId !== parent
-    )
-    children.forEach((e, i) => {
-      const last = i === children.length - 1
-      const target = parent === undefined ? e.mountpoint : `${indent}${last ? "└─" : "├─"}${e.mountpoint}`
-      const superOnly = e.superOptions.split(",").filter((o) => o !== "rw" && o !== "ro")
-      rows.push([target, e.root === "/" ? e.source : `${e.source}[${e.root}]`, e.fstype, [e.options, ...superOnly].join(",")])
-      walk(e.mountId, parent === undefined ? "" : `${indent}${last ? "  " : "│ "}`)
+  const walk = (nodes: ReadonlyArray<FindmntNode>, indent: string | undefined): void => {
+    nodes.forEach((n, i) => {
+      const last = i === nodes.length - 1
+      rows.push([indent === undefined ? n.target : `${indent}${last ? "└─" : "├─"}${n.target}`, n.source, n.fstype, n.options])
+      walk(n.children, indent === undefined ? "" : `${indent}${last ? "  " : "│ "}`)
     })
   }
-  walk(undefined, "")
+  walk(findmntForest(mountinfo), undefined)
   const head = ["TARGET", "SOURCE", "FSTYPE", "OPTIONS"] as const
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)))
   const line = (r: ReadonlyArray<string>): string => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join(" ")

@@ -34,10 +34,9 @@ import { getgid, getuid } from "@simkernel/cred"
 import type { Program } from "@simkernel/sched"
 import { devMajor, devMinor, type Kstat, mkdev, showMountinfo } from "@simkernel/vfs"
 import { Effect } from "effect"
-import { parseMountinfo } from "../conformance/mountinfo.js"
-import { findmntTree } from "../demo.js"
+import { type FindmntNode, findmntForest, findmntTree } from "../demo.js"
 import type { Syscalls } from "../syscalls/table.js"
-import { program, readAll, strerror, writeAll } from "./program.js"
+import { program, readAll, readFile, strerror, writeAll } from "./program.js"
 
 /** A result's errno text, or undefined on success. */
 const failed = <A>(r: { readonly _tag: "Success"; readonly success: A } | { readonly _tag: "Failure"; readonly failure: SysError }): string | undefined =>
@@ -101,14 +100,7 @@ const showStat = (name: string, st: Kstat): string => {
 
 /** The filesystem types /proc/filesystems lists without "nodev", in its order. */
 const blockFilesystems = (sys: Syscalls): Effect.Effect<Array<string>> =>
-  Effect.gen(function* () {
-    const fd = yield* Effect.result(sys.call("openat", AT_FDCWD, "/proc/filesystems", O_RDONLY, 0))
-    if (fd._tag === "Failure") return []
-    const text = yield* Effect.result(readAll(sys, fd.success))
-    yield* Effect.ignore(sys.call("close", fd.success))
-    if (text._tag === "Failure") return []
-    return text.success.split("\n").flatMap((line) => (line.startsWith("\t") ? [line.slice(1)] : []))
-  })
+  Effect.map(readFile(sys, "/proc/filesystems"), (text) => (text ?? "").split("\n").flatMap((line) => (line.startsWith("\t") ? [line.slice(1)] : [])))
 
 /** coreutils and util-linux programs, with their messages and exit statuses. */
 export const COREUTILS: Readonly<Record<string, Program>> = {
@@ -358,27 +350,18 @@ export const COREUTILS: Readonly<Record<string, Program>> = {
           yield* complain(`can't read /proc/self/mountinfo: ${strerror(text.failure)}`)
           return 1
         }
-        const entries = parseMountinfo(text.success)
-        const ids = new Set(entries.map((e) => e.mountId))
         // libsmartcols' JSON: 3-space indents, siblings joined as "},{" (the next "{" loses its indent), "children" only where there are some
-        const objects = (parent: number | undefined, pad: string): string =>
-          entries
-            .filter((e) => (parent === undefined ? !ids.has(e.parentId) || e.parentId === e.mountId : e.parentId === parent && e.mountId !== parent))
-            .map((e) => {
-              const superOnly = e.superOptions.split(",").filter((o) => o !== "rw" && o !== "ro")
-              const fields = [
-                ["target", e.mountpoint],
-                ["source", e.root === "/" ? e.source : `${e.source}[${e.root}]`],
-                ["fstype", e.fstype],
-                ["options", [e.options, ...superOnly].join(",")]
-              ].map(([k, v]) => `${pad}   ${JSON.stringify(k)}: ${JSON.stringify(v)}`)
-              const children = objects(e.mountId, `${pad}      `)
+        const objects = (nodes: ReadonlyArray<FindmntNode>, pad: string): string =>
+          nodes
+            .map((n) => {
+              const fields = (["target", "source", "fstype", "options"] as const).map((k) => `${pad}   ${JSON.stringify(k)}: ${JSON.stringify(n[k])}`)
+              const children = objects(n.children, `${pad}      `)
               const body = children === "" ? fields : [...fields, `${pad}   "children": [\n${children}\n${pad}   ]`]
               return `${pad}{\n${body.join(",\n")}\n${pad}}`
             })
             .map((o, i) => (i === 0 ? o : o.slice(pad.length)))
             .join(",")
-        yield* writeAll(sys, 1, `{\n   "filesystems": [\n${objects(undefined, "      ")}\n   ]\n}\n`)
+        yield* writeAll(sys, 1, `{\n   "filesystems": [\n${objects(findmntForest(text.success), "      ")}\n   ]\n}\n`)
         return 0
       }
       const task = sys.ctx.proc.task.vfsTask()

@@ -23,7 +23,7 @@ import { getgid, getuid } from "@simkernel/cred"
 import type { Process, Program } from "@simkernel/sched"
 import { Effect } from "effect"
 import { Syscalls } from "../syscalls/table.js"
-import { program, strerror, writeAll } from "./program.js"
+import { program, readLink, strerror, writeAll } from "./program.js"
 
 /** util-linux's namespace options: short letter, long name, clone flag. */
 const NAMESPACE_OPTIONS: ReadonlyArray<readonly [string, string, number]> = [
@@ -147,16 +147,10 @@ const writeProcFile = (sys: Syscalls, path: string, text: string): Effect.Effect
 /** The clone flags of the namespaces /proc/PID/ns/ names differently from /proc/self/ns/. */
 const differingNamespaces = (sys: Syscalls, pid: string): Effect.Effect<number> =>
   Effect.gen(function* () {
-    const link = (path: string): Effect.Effect<string | undefined> =>
-      Effect.gen(function* () {
-        const buf = new Uint8Array(256)
-        const n = yield* Effect.result(sys.call("readlinkat", AT_FDCWD, path, buf, buf.length))
-        return n._tag === "Success" ? new TextDecoder().decode(buf.subarray(0, n.success)) : undefined
-      })
     let flags = 0
     for (const [kind, flag] of NSENTER_ORDER) {
-      const theirs = yield* link(`/proc/${pid}/ns/${kind}`)
-      if (theirs !== undefined && theirs !== (yield* link(`/proc/self/ns/${kind}`))) flags |= flag
+      const theirs = yield* readLink(sys, `/proc/${pid}/ns/${kind}`)
+      if (theirs !== undefined && theirs !== (yield* readLink(sys, `/proc/self/ns/${kind}`))) flags |= flag
     }
     return flags
   })

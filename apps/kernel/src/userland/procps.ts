@@ -4,27 +4,7 @@ import type { Program } from "@simkernel/sched"
 import { listDirectory } from "@simkernel/vfs"
 import { Effect } from "effect"
 import type { Syscalls } from "../syscalls/table.js"
-import { program, readAll, writeAll } from "./program.js"
-
-const dec = new TextDecoder()
-
-/** A whole file's text, or undefined when it cannot be opened or read (a process that exited meanwhile). */
-const readFile = (sys: Syscalls, path: string): Effect.Effect<string | undefined> =>
-  Effect.gen(function* () {
-    const fd = yield* Effect.result(sys.call("openat", AT_FDCWD, path, O_RDONLY, 0))
-    if (fd._tag === "Failure") return undefined
-    const text = yield* Effect.result(readAll(sys, fd.success))
-    yield* Effect.ignore(sys.call("close", fd.success))
-    return text._tag === "Success" ? text.success : undefined
-  })
-
-/** A symlink's target, or undefined. */
-const readLink = (sys: Syscalls, path: string): Effect.Effect<string | undefined> =>
-  Effect.gen(function* () {
-    const buf = new Uint8Array(4096)
-    const n = yield* Effect.result(sys.call("readlinkat", AT_FDCWD, path, buf, buf.length))
-    return n._tag === "Success" ? dec.decode(buf.subarray(0, n.success)) : undefined
-  })
+import { program, readFile, readLink, writeAll } from "./program.js"
 
 /** The pids /proc lists, in numeric order. */
 const procPids = (sys: Syscalls): Array<number> => {

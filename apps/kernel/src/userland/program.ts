@@ -1,5 +1,5 @@
 /** What every userland program is built from: its syscall interface, argv and stdio helpers. */
-import type { SysError } from "@simkernel/abi"
+import { AT_FDCWD, O_RDONLY, type SysError } from "@simkernel/abi"
 import type { Process, Program } from "@simkernel/sched"
 import { Effect } from "effect"
 import { Syscalls } from "../syscalls/table.js"
@@ -35,3 +35,21 @@ export const program =
   }
 
 export const strerror = (e: SysError): string => e.message.replace(/^[A-Z0-9]+ \((.*)\)(: .*)?$/, "$1")
+
+/** A whole file's text, or undefined when it cannot be opened or read (a process that exited meanwhile). */
+export const readFile = (sys: Syscalls, path: string): Effect.Effect<string | undefined> =>
+  Effect.gen(function* () {
+    const fd = yield* Effect.result(sys.call("openat", AT_FDCWD, path, O_RDONLY, 0))
+    if (fd._tag === "Failure") return undefined
+    const text = yield* Effect.result(readAll(sys, fd.success))
+    yield* Effect.ignore(sys.call("close", fd.success))
+    return text._tag === "Success" ? text.success : undefined
+  })
+
+/** A symlink's target, or undefined. */
+export const readLink = (sys: Syscalls, path: string): Effect.Effect<string | undefined> =>
+  Effect.gen(function* () {
+    const buf = new Uint8Array(4096)
+    const n = yield* Effect.result(sys.call("readlinkat", AT_FDCWD, path, buf, buf.length))
+    return n._tag === "Success" ? dec.decode(buf.subarray(0, n.success)) : undefined
+  })
