@@ -80,6 +80,12 @@ describe("coreutils and util-linux", () => {
     ["mount -t nosuchfs x /mnt", "mount: /mnt: unknown filesystem type 'nosuchfs'.\n", 32],
     ["umount /mnt", "umount: /mnt: not mounted.\n", 32],
     ["mount /dev/null /mnt", "mount: /mnt: /dev/null is not a block device.\n", 32],
+    // a write a file refuses reaches the writer: coreutils' echo reports it on its way out
+    ["echo x > /dev/full", "echo: write error: No space left on device\n", 1],
+    ['echo "0 0 1" > /proc/1/uid_map', "echo: write error: Operation not permitted\n", 1],
+    ["echo x > /proc/sys/kernel/pid_max", "echo: write error: Invalid argument\n", 1],
+    // sysctl checks only the file's mode at open: root's kuid in a new user namespace may still write (checked on this machine)
+    ['unshare -U sh -c "echo z > /proc/sys/kernel/hostname"; hostname', "z\n", 0],
     // no -t: mount(8) tries the block filesystems /proc/filesystems lists
     ["mount /dev/sda3 /mnt && cat /mnt/etc/hostname", "simkernel\n", 0]
   ]

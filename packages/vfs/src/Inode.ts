@@ -28,7 +28,8 @@ export interface InodeOperations {
 
 /** A memfs file node: the storage of one regular file's data. */
 export interface DataNode {
-  write(buf: Uint8Array, off: number, len: number, pos: number): number
+  /** Bytes written, or the filesystem's refusal (procfs's uid_map, hostname), which write(2) returns. */
+  write(buf: Uint8Array, off: number, len: number, pos: number): number | SysError
   read(buf: Uint8Array, off: number, len: number, pos: number): number
   truncate(len: number): void
   getSize(): number

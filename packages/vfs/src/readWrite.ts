@@ -59,7 +59,11 @@ const fileWrite = (task: VfsTask, file: File, buf: Uint8Array, pos: number): num
   const n = end - pos
   if (n <= 0) return sysError("ENOSPC", "write")
   const bytes = Buffer.isBuffer(buf) ? buf : Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength)
-  sb.dataNode(inode).write(bytes, 0, n, pos)
+  const wrote = sb.dataNode(inode).write(bytes, 0, n, pos)
+  if (typeof wrote !== "number") {
+    sb.unchargeTo(inode, inode.size)
+    return wrote
+  }
   if (pos + n > inode.size) inode.size = pos + n
   if ((inode.mode & (S_ISUID | S_ISGID)) !== 0 && !capableWrtInodeUidgid(task.cred, inode.uid, inode.gid, CAP_FSETID)) {
     let m = inode.mode & ~S_ISUID

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "@effect/vitest"
-import { AT_FDCWD, O_RDWR, S_IFCHR } from "@simkernel/abi"
-import { close, createScenarioWorld, mkdev, mknodat, openat, read, type VfsWorld, write } from "../src/index.js"
+import { AT_FDCWD, O_CREAT, O_RDWR, S_IFCHR, sysError, type SysError } from "@simkernel/abi"
+import { close, createScenarioWorld, type DataNode, mkdev, mknodat, openat, read, type VfsWorld, write } from "../src/index.js"
 
 let world: VfsWorld | undefined
 afterEach(() => {
@@ -41,5 +41,27 @@ describe("memory devices (drivers/char/mem.c)", () => {
     expect([...buf]).toEqual([0, 0])
     expect((write(world.task, fd, new Uint8Array(1)) as { errno: string }).errno).toBe("ENOSPC")
     close(world.task, fd)
+  })
+})
+
+describe("a filesystem's DataNode", () => {
+  it("may refuse a write: write(2) returns its error, the file's size and the superblock's usage stay as they were", () => {
+    world = createScenarioWorld()
+    const t = world.task
+    const fd = openat(t, AT_FDCWD, "/f", O_RDWR | O_CREAT, 0o644) as number
+    const file = t.files.fdget(fd)!
+    const sb = file.inode.sb
+    const used = sb.usedBlocks
+    const refusing: DataNode = {
+      write: () => sysError("EPERM", "write"),
+      read: () => 0,
+      truncate: () => {},
+      getSize: () => 0
+    }
+    file.inode.data = refusing
+    expect((write(t, fd, new Uint8Array(5000)) as SysError).errno).toBe("EPERM")
+    expect(file.inode.size).toBe(0)
+    expect(sb.usedBlocks).toBe(used)
+    close(t, fd)
   })
 })

@@ -4,4 +4,4 @@
  */
 export { asTask, currentTask, ptraceMayAccessFsCreds } from "./access.js"
 export { showCmdline, showEnviron, showStat, showStatus, showTimensOffsets, taskStateLong } from "./format.js"
-export { type ProcFsInfo, procfsSetPidNs, procfsType, procLastWriteError, registerProcfs } from "./procfs.js"
+export { type ProcFsInfo, procfsSetPidNs, procfsType, registerProcfs } from "./procfs.js"

@@ -9,7 +9,7 @@ import {
   procUidMapShow,
   procUidMapWrite
 } from "@simkernel/cred"
-import { nsfsName, sethostname } from "@simkernel/nsproxy"
+import { NEW_UTS_LEN, nsfsName } from "@simkernel/nsproxy"
 import { nsOf } from "../syscalls/ns.js"
 import type { Kernel as Sched, PidNamespace, Task } from "@simkernel/sched"
 import {
@@ -63,12 +63,10 @@ interface ProcContext {
 /**
  * A generated file's text, as the seq_file buffer of one open: made when
  * the name is looked up (on open), so an open file keeps what it saw. A
- * write goes to `onWrite`; the VFS does not pass its result on (see the
- * README note in index.ts), so a refused write leaves the state unchanged
- * and is remembered in `lastError`.
+ * write goes to `onWrite`, whose refusal write(2) returns; a file without
+ * one refuses writes with EINVAL.
  */
 class ProcText implements DataNode {
-  lastError: SysError | undefined = undefined
   constructor(
     private readonly bytes: Uint8Array,
     private readonly onWrite: ((buf: Uint8Array, pos: number) => number | SysError) | undefined
@@ -78,23 +76,14 @@ class ProcText implements DataNode {
     buf.set(this.bytes.subarray(pos, pos + n), off)
     return n
   }
-  write(buf: Uint8Array, off: number, len: number, pos: number): number {
-    if (this.onWrite === undefined) {
-      this.lastError = sysError("EINVAL", "write")
-      return 0
-    }
-    const r = this.onWrite(buf.subarray(off, off + len), pos)
-    this.lastError = typeof r === "number" ? undefined : r
-    return typeof r === "number" ? r : 0
+  write(buf: Uint8Array, off: number, len: number, pos: number): number | SysError {
+    return this.onWrite === undefined ? sysError("EINVAL", "write") : this.onWrite(buf.subarray(off, off + len), pos)
   }
   truncate(): void {}
   getSize(): number {
     return this.bytes.length
   }
 }
-
-/** The error of the last write(2) to a procfs file, which the VFS's write path cannot return (undefined: it worked). */
-export const procLastWriteError = (inode: Inode): SysError | undefined => (inode.data instanceof ProcText ? inode.data.lastError : undefined)
 
 const encoder = new TextEncoder()
 const decoder = new TextDecoder()
@@ -541,7 +530,12 @@ const rootDir = (vfs: Vfs, i: ProcFsInfo): DirSpec => {
 
 const rootOwner = (): readonly [number, number] => [0, 0]
 
-/** /proc/sys/kernel/hostname (proc_do_uts_string()): the reader's UTS namespace's nodename; writing is sethostname(2). */
+/**
+ * /proc/sys/kernel/hostname (proc_do_uts_string()): the reader's UTS
+ * namespace's nodename. A write sets it with no capability check (only the
+ * file's permission at open, as sysctl_perm() gives it), up to the newline,
+ * cut at 64 bytes as proc_dostring() cuts it.
+ */
 const hostnameEntry: Entry = {
   type: "file",
   mode: 0o644,
@@ -552,7 +546,7 @@ const hostnameEntry: Entry = {
     if (nsp === undefined) return sysError("EINVAL", "write")
     let end = buf.indexOf(0x0a)
     if (end < 0) end = buf.length
-    const err = sethostname(nsp, writer.cred, buf.subarray(0, end))
+    const err = nsp.uts.setName("nodename", buf.subarray(0, Math.min(end, NEW_UTS_LEN)))
     return err ?? buf.length
   }
 }

@@ -165,8 +165,8 @@ export const NSUTILS: Readonly<Record<string, Program>> = {
       const o = parseOptions(argv, new Map([["f", "fork"], ["fork", "fork"], ["r", "map-root-user"], ["map-root-user", "map-root-user"]]), new Map([["mount-proc", "mount-proc"]]), new Set(["mount-proc"]))
       if (typeof o === "string") return yield* usage(sys, "unshare", o)
       const mountProc = o.values.get("mount-proc")
-      // --mount-proc implies a new mount namespace
-      const flags = o.flags | (mountProc !== undefined ? CLONE_NEWNS : 0)
+      // --mount-proc implies a new mount namespace, --map-root-user a new user namespace
+      const flags = o.flags | (mountProc !== undefined ? CLONE_NEWNS : 0) | (o.switches.has("map-root-user") ? CLONE_NEWUSER : 0)
       const cred = sys.ctx.proc.task.cred
       const [uid, gid] = [getuid(cred), getgid(cred)]
       const r = yield* Effect.result(sys.call("unshare", flags))

@@ -16,10 +16,13 @@ const enc = new TextEncoder()
 export const PROGRAMS: Readonly<Record<string, Program>> = {
   true: program(() => Effect.succeed(0)),
   false: program(() => Effect.succeed(1)),
-  echo: program((sys, argv) => {
+  echo: program((sys, argv, complain) => {
     const noNewline = argv[1] === "-n"
     const words = argv.slice(noNewline ? 2 : 1)
-    return Effect.as(writeAll(sys, 1, words.join(" ") + (noNewline ? "" : "\n")), 0)
+    // coreutils reports a failed write on its way out (close_stdout())
+    return Effect.catch(Effect.as(writeAll(sys, 1, words.join(" ") + (noNewline ? "" : "\n")), 0), (e) =>
+      Effect.as(complain(`write error: ${strerror(e)}`), 1)
+    )
   }),
   cat: program((sys, argv, complain) =>
     Effect.gen(function* () {
