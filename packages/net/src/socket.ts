@@ -1,52 +1,11 @@
 import { AF_NETLINK, AF_UNIX, POLLERR, POLLHUP, SOCK_CLOEXEC, SOCK_NONBLOCK, type SysError, sysError } from "@simkernel/abi"
 import type { Cred, CredValues } from "@simkernel/cred"
-import { Refcounted } from "@simkernel/kref"
+import { Refcounted, WaitQueue, WouldBlock } from "@simkernel/kref"
+
+export { WaitQueue, WouldBlock }
 import { Effect } from "effect"
 import { MSG_DONTWAIT } from "./constants.js"
 import type { NetNamespace } from "./NetNamespace.js"
-
-/**
- * A wait queue, as include/linux/wait.h wait_queue_head_t: whoever must
- * wait for a socket event (a scheduler parking a task, an Effect fiber)
- * adds a callback; the socket calls wakeUp() with the POLL* events that
- * happened. Callbacks run synchronously in the waker; add() returns the
- * function that removes the callback again.
- */
-export class WaitQueue {
-  private readonly waiters = new Set<(events: number) => void>()
-
-  add(fn: (events: number) => void): () => void {
-    this.waiters.add(fn)
-    return () => void this.waiters.delete(fn)
-  }
-
-  /** wake_up_interruptible_poll(): run every waiter present now. */
-  wakeUp(events: number): void {
-    if (this.waiters.size === 0) return
-    for (const fn of [...this.waiters]) fn(events)
-  }
-
-  get size(): number {
-    return this.waiters.size
-  }
-}
-
-/**
- * The answer of a blocking socket call that cannot go on yet, where Linux
- * would sleep (sk_wait_data(), sock_alloc_send_pskb(), unix_wait_for_peer()).
- * The caller parks on `wq` (the socket's own queue, or for a full listener
- * or datagram receiver that one's `peerWait`) and, each time it is woken,
- * repeats the call once `ready()` says it can make progress (or fail). A
- * non-blocking call (O_NONBLOCK, MSG_DONTWAIT) gets EAGAIN instead.
- * `blockingCall()` does this loop as an Effect.
- */
-export class WouldBlock {
-  readonly _tag = "WouldBlock"
-  constructor(
-    readonly wq: WaitQueue,
-    readonly ready: () => boolean
-  ) {}
-}
 
 /**
  * An opaque filesystem inode of type S_IFSOCK, made by the VFS for a
