@@ -1,9 +1,9 @@
-import { sysError, type SysError } from "@simkernel/abi"
+import { S_IFDIR, sysError, type SysError } from "@simkernel/abi"
 import type { Kgid, Kuid, UserNamespace } from "@simkernel/cred"
 import { Refcounted } from "@simkernel/kref"
 import { Volume } from "memfs"
 import { PAGE_SIZE, SB_RDONLY } from "./constants.js"
-import type { Dentry } from "./Dentry.js"
+import { Dentry } from "./Dentry.js"
 import type { FsType } from "./FsType.js"
 import { type DataNode, Inode } from "./Inode.js"
 import type { Vfs } from "./Vfs.js"
@@ -73,7 +73,21 @@ export class Superblock extends Refcounted {
     return new Inode(this, this.globalIno ? this.vfs.getNextIno() : this.nextIno++, mode, uid, gid)
   }
 
-  /** Reserve an inode slot for an extra hard link (tmpfs charges each link). */
+  /**
+   * d_make_root() of a new root directory inode: the superblock's root.
+   * When no inode can be had, the superblock, never set up, is put.
+   */
+  makeRoot(mode: number, uid: Kuid, gid: Kgid): SysError | undefined {
+    const inode = this.newInode(S_IFDIR | mode, uid, gid)
+    if ("errno" in inode) {
+      this.put()
+      return inode
+    }
+    this.root = new Dentry("/", undefined, inode)
+    return undefined
+  }
+
+    /** Reserve an inode slot for an extra hard link (tmpfs charges each link). */
   reserveInode(): SysError | undefined {
     if (this.maxInodes !== 0 && this.usedInodes >= this.maxInodes) return sysError("ENOSPC", undefined, "no free inodes")
     this.usedInodes++

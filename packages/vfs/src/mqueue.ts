@@ -1,13 +1,12 @@
-import { MQUEUE_MAGIC, NAME_MAX, S_IFDIR, sysError, type SysError } from "@simkernel/abi"
+import { MQUEUE_MAGIC, NAME_MAX, sysError, type SysError } from "@simkernel/abi"
 import type { IpcNamespace } from "@simkernel/nsproxy"
 import { FS_USERNS_MOUNT, PAGE_SIZE } from "./constants.js"
-import { Dentry } from "./Dentry.js"
 import type { FsContext } from "./FsContext.js"
 import { ENOPARAM, type FsType } from "./FsType.js"
 import { statfsFsid } from "./shmem.js"
 import { sgetAnon, type Superblock } from "./Superblock.js"
 
-/** The root of an mqueue filesystem: S_IFDIR | S_ISVTX | S_IRWXUGO. */
+/** The permissions of an mqueue filesystem's root directory: S_ISVTX | S_IRWXUGO. */
 const MQUEUE_ROOT_MODE = 0o1777
 
 /** mqueue_fill_super(): a superblock whose root is the queue directory. */
@@ -15,13 +14,8 @@ const mqueueFillSuper = (fc: FsContext): Superblock | SysError => {
   const sb = sgetAnon(fc.vfs, mqueueType, fc.userNs, fc.sbFlags)
   if ("errno" in sb) return sb
   sb.globalIno = true
-  const inode = sb.newInode(S_IFDIR | MQUEUE_ROOT_MODE, 0, 0)
-  if ("errno" in inode) {
-    sb.put()
-    return inode
-  }
-  sb.root = new Dentry("/", undefined, inode)
-  return sb
+  const err = sb.makeRoot(MQUEUE_ROOT_MODE, 0, 0)
+  return err ?? sb
 }
 
 /** The superblock kept for one IPC namespace, made on first use; the namespace (or the Vfs) holds it. */

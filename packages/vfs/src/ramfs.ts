@@ -1,6 +1,5 @@
-import { NAME_MAX, RAMFS_MAGIC, S_IFDIR } from "@simkernel/abi"
+import { NAME_MAX, RAMFS_MAGIC } from "@simkernel/abi"
 import { FS_USERNS_MOUNT, PAGE_SIZE } from "./constants.js"
-import { Dentry } from "./Dentry.js"
 import { ENOPARAM, type FsType } from "./FsType.js"
 import { badValue, parseUint, statfsFsid } from "./shmem.js"
 import { sgetAnon } from "./Superblock.js"
@@ -37,12 +36,8 @@ export const ramfsType: FsType = {
     const mode = (fc.fsPrivate as RamfsInfo).mode
     sb.fsInfo = { mode } satisfies RamfsInfo
     sb.globalIno = true
-    const inode = sb.newInode(S_IFDIR | mode, fc.cred.fsuid, fc.cred.fsgid)
-    if ("errno" in inode) {
-      sb.put()
-      return inode
-    }
-    sb.root = new Dentry("/", undefined, inode)
+    const err = sb.makeRoot(mode, fc.cred.fsuid, fc.cred.fsgid)
+    if (err !== undefined) return err
     fc.setSuperblock(sb)
     return undefined
   },

@@ -1,7 +1,6 @@
-import { NAME_MAX, S_IFDIR, type SysError, TMPFS_MAGIC } from "@simkernel/abi"
+import { NAME_MAX, type SysError, TMPFS_MAGIC } from "@simkernel/abi"
 import { kuidHasMapping, kgidHasMapping, makeKgid, makeKuid, fromKuidMunged, fromKgidMunged } from "@simkernel/cred"
 import { FS_USERNS_MOUNT, PAGE_SIZE } from "./constants.js"
-import { Dentry } from "./Dentry.js"
 import type { FsContext, FsParameter } from "./FsContext.js"
 import { ENOPARAM, type FsType, type Kstatfs, type ParseResult } from "./FsType.js"
 import { sgetAnon, type Superblock } from "./Superblock.js"
@@ -81,6 +80,14 @@ const stringParam = (fc: FsContext, param: FsParameter): string | SysError =>
 const flagParam = (fc: FsContext, param: FsParameter): SysError | undefined =>
   param.type === "flag" ? undefined : fc.invalf(`Unexpected value for '${param.key}'`)
 
+/** A count with memparse()'s K/M/G suffixes and nothing after it (nr_blocks, nr_inodes). */
+const countParam = (fc: FsContext, param: FsParameter): number | SysError => {
+  const s = stringParam(fc, param)
+  if (typeof s !== "string") return s
+  const [v, rest] = memparse(s)
+  return rest === "" ? v : badValue(fc, param.key)
+}
+
 /** shmem_parse_one(): tmpfs's mount options. */
 const shmemParseParam = (fc: FsContext, param: FsParameter): ParseResult => {
   const ctx = fc.fsPrivate as ShmemOptions
@@ -99,19 +106,15 @@ const shmemParseParam = (fc: FsContext, param: FsParameter): ParseResult => {
       return undefined
     }
     case "nr_blocks": {
-      const s = stringParam(fc, param)
-      if (typeof s !== "string") return s
-      const [v, rest] = memparse(s)
-      if (rest !== "") return badValue(fc, param.key)
+      const v = countParam(fc, param)
+      if (typeof v !== "number") return v
       ctx.blocks = v
       ctx.seen |= SEEN_BLOCKS
       return undefined
     }
     case "nr_inodes": {
-      const s = stringParam(fc, param)
-      if (typeof s !== "string") return s
-      const [v, rest] = memparse(s)
-      if (rest !== "") return badValue(fc, param.key)
+      const v = countParam(fc, param)
+      if (typeof v !== "number") return v
       ctx.inodes = v
       ctx.seen |= SEEN_INODES
       return undefined
@@ -179,12 +182,8 @@ const shmemGetTree = (fc: FsContext): SysError | undefined => {
   sb.fsInfo = info
   sb.maxBlocks = ctx.seen & SEEN_BLOCKS ? ctx.blocks : defaultMaxBlocks(fc)
   sb.maxInodes = ctx.seen & SEEN_INODES ? ctx.inodes : defaultMaxBlocks(fc)
-  const inode = sb.newInode(S_IFDIR | ctx.mode, ctx.uid, ctx.gid)
-  if ("errno" in inode) {
-    sb.put()
-    return inode
-  }
-  sb.root = new Dentry("/", undefined, inode)
+  const err = sb.makeRoot(ctx.mode, ctx.uid, ctx.gid)
+  if (err !== undefined) return err
   fc.setSuperblock(sb)
   return undefined
 }
