@@ -23,7 +23,7 @@ import { getgid, getuid } from "@simkernel/cred"
 import type { Process, Program } from "@simkernel/sched"
 import { Effect } from "effect"
 import { Syscalls } from "../syscalls/table.js"
-import { program, readLink, strerror, writeAll } from "./program.js"
+import { execvp, program, readLink, strerror, writeAll } from "./program.js"
 
 /** util-linux's namespace options: short letter, long name, clone flag. */
 const NAMESPACE_OPTIONS: ReadonlyArray<readonly [string, string, number]> = [
@@ -111,15 +111,9 @@ const parseOptions = (
 const execCommand = (sys: Syscalls, tool: string, command: ReadonlyArray<string>): Effect.Effect<number, SysError> =>
   Effect.gen(function* () {
     const argv = command.length > 0 ? command : ["/bin/sh"]
-    const name = argv[0]!
-    let last: SysError | undefined
-    for (const path of name.includes("/") ? [name] : ["/bin", "/sbin"].map((d) => `${d}/${name}`)) {
-      const r = yield* Effect.result(sys.call("execve", path, argv, []))
-      if (r._tag === "Failure") last = r.failure
-      if (last !== undefined && last.errno !== "ENOENT") break
-    }
-    yield* writeAll(sys, 2, `${tool}: failed to execute ${name}: ${last === undefined ? "No such file or directory" : strerror(last)}\n`)
-    return last === undefined || last.errno === "ENOENT" ? 127 : 126
+    const failed = yield* execvp(sys, argv, [])
+    yield* writeAll(sys, 2, `${tool}: failed to execute ${argv[0]}: ${strerror(failed)}\n`)
+    return failed.errno === "ENOENT" ? 127 : 126
   })
 
 /** Fork, run `child` there, wait, and end as the child ended: its exit status, or the signal that killed it. */

@@ -1,5 +1,5 @@
 /** What every userland program is built from: its syscall interface, argv and stdio helpers. */
-import { AT_FDCWD, O_RDONLY, type SysError } from "@simkernel/abi"
+import { AT_FDCWD, O_RDONLY, sysError, type SysError } from "@simkernel/abi"
 import type { Process, Program } from "@simkernel/sched"
 import { Effect } from "effect"
 import { Syscalls } from "../syscalls/table.js"
@@ -52,4 +52,22 @@ export const readLink = (sys: Syscalls, path: string): Effect.Effect<string | un
     const buf = new Uint8Array(4096)
     const n = yield* Effect.result(sys.call("readlinkat", AT_FDCWD, path, buf, buf.length))
     return n._tag === "Success" ? dec.decode(buf.subarray(0, n.success)) : undefined
+  })
+
+/**
+ * execvp(3): execve `argv[0]` itself when it holds a slash, else each
+ * directory of `path` in turn, going on past ENOENT. Returns only on
+ * failure, with the error that decides it (the last ENOENT, or the first
+ * other error).
+ */
+export const execvp = (sys: Syscalls, argv: ReadonlyArray<string>, envp: ReadonlyArray<string>, path = "/bin:/sbin"): Effect.Effect<SysError> =>
+  Effect.gen(function* () {
+    const name = argv[0]!
+    let last: SysError | undefined
+    for (const file of name.includes("/") ? [name] : path.split(":").map((dir) => `${dir}/${name}`)) {
+      const r = yield* Effect.result(sys.call("execve", file, argv, envp))
+      if (r._tag === "Failure") last = r.failure
+      if (last !== undefined && last.errno !== "ENOENT") break
+    }
+    return last ?? sysError("ENOENT", "execve", name)
   })

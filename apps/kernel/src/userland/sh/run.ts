@@ -13,7 +13,7 @@ import {
 import type { Process, Program } from "@simkernel/sched"
 import { Effect } from "effect"
 import { Syscalls } from "../../syscalls/table.js"
-import { readAll, writeAll } from "../program.js"
+import { execvp, readAll, writeAll } from "../program.js"
 import { type AndOr, expandWord, parseScript, type Pipeline, type Redirect, type SimpleCommand, ShSyntaxError } from "./parse.js"
 
 /** The shell's state: its variables (the environment plus $?), and the process it runs in. */
@@ -68,21 +68,12 @@ const redirect = Effect.fnUntraced(function* (sh: Shell, line: number, redirects
   }
 })
 
-/** PATH lookup of a command name, as execvp does (the first candidate that exists). */
-const candidates = (sh: Shell, name: string): ReadonlyArray<string> =>
-  name.includes("/") ? [name] : (sh.vars.get("PATH") ?? "/bin:/sbin").split(":").map((dir) => `${dir}/${name}`)
-
 /** In a forked child: exec the command, or say why not and exit 127 (not found) or 126 (cannot run). */
 const execCommand = Effect.fnUntraced(function* (sh: Shell, cmd: SimpleCommand, argv: ReadonlyArray<string>) {
   const envp = [...sh.vars].filter(([k]) => k !== "?").map(([k, v]) => `${k}=${v}`)
-  let last: SysError | undefined
-  for (const path of candidates(sh, argv[0]!)) {
-    const r = yield* Effect.result(sh.sys.call("execve", path, argv, envp))
-    if (r._tag === "Failure") last = r.failure
-    if (last !== undefined && last.errno !== "ENOENT") break
-  }
-  const notFound = last === undefined || last.errno === "ENOENT"
-  yield* say(sh, cmd.line, notFound ? `${argv[0]}: not found` : `${argv[0]}: ${strerror(last!)}`)
+  const failed = yield* execvp(sh.sys, argv, envp, sh.vars.get("PATH"))
+  const notFound = failed.errno === "ENOENT"
+  yield* say(sh, cmd.line, notFound ? `${argv[0]}: not found` : `${argv[0]}: ${strerror(failed)}`)
   return yield* sh.proc.exit(notFound ? 127 : 126)
 })
 
