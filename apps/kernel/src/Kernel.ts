@@ -1,11 +1,10 @@
 import { AT_FDCWD, MS_NODEV, MS_NOEXEC, MS_NOSUID, O_CREAT, O_RDWR, O_WRONLY, Oops, S_IFBLK, S_IFCHR, SIGCHLD, type SysError, WNOHANG } from "@simkernel/abi"
-import { LiveObjects } from "@simkernel/kref"
+import { type LiveObjects, Registry } from "@simkernel/kref"
 import { NetNamespace, netNamespaceOps } from "@simkernel/net"
 import type { NamespaceOps } from "@simkernel/nsproxy"
-import { EMPTY_SIGSET, Kernel as Sched, type Program } from "@simkernel/sched"
+import { EMPTY_SIGSET, type Kernel as Sched, type KernelOptions, type Program, SchedKernel } from "@simkernel/sched"
 import {
   close,
-  createScenarioWorld,
   doMount,
   fchmodat,
   mkdev,
@@ -15,9 +14,10 @@ import {
   openat,
   type Vfs,
   type VfsWorld,
+  VfsWorldService,
   write
 } from "@simkernel/vfs"
-import { Effect } from "effect"
+import { Context, Effect, Exit, Layer, Scope } from "effect"
 import { attachDisks, type BlockDevice, DiskError, registerExt4 } from "./disk/index.js"
 import { registerProcfs } from "./procfs/index.js"
 import { Syscalls, traceKernel } from "./syscalls/table.js"
@@ -32,6 +32,8 @@ export interface Kernel {
   readonly live: LiveObjects
   readonly sched: Sched
   readonly vfs: Vfs
+  /** Holds the kernel's Layers; shutdown() closes it. */
+  readonly scope: Scope.Closeable
 }
 
 export interface ShutdownReport {
@@ -118,79 +120,128 @@ export const initProgram: Program = (proc) =>
     }
   })
 
+/** What boot() takes. */
+export interface BootOptions {
+  readonly live?: LiveObjects
+  /** What PID 1 runs instead of exec'ing /sbin/init (tests, scripts). */
+  readonly init?: Program
+  /** Where /dev/console's output goes (nowhere by default); reads from it are end of file. */
+  readonly console?: (bytes: Uint8Array) => void
+  /** Trace every syscall of every task (strace -f), from PID 1's first call on. */
+  readonly tracer?: (line: string) => void
+  /** The block devices ext4 can mount (attachDisks); default an in-memory sda3 holding a fresh root filesystem. */
+  readonly disks?: ReadonlyArray<BlockDevice>
+  /** Let the scheduler pick among runnable tasks at random from this seed (the same seed, the same run). */
+  readonly seed?: number
+}
+
+/** The root filesystem laid out, with /dev/console writing to `sink`. */
+const rootfsLayer = (sink: ((bytes: Uint8Array) => void) | undefined) =>
+  Layer.effectDiscard(
+    VfsWorldService.useSync((world) => {
+      world.vfs.charDevices.set(mkdev(5, 1), {
+        name: "console",
+        read: () => 0,
+        write: (_file, bytes) => {
+          sink?.(bytes.slice())
+          return bytes.length
+        }
+      })
+      populateRootfs(world)
+    })
+  )
+
 /**
- * Boot: the VFS with a tmpfs root laid out like a small system, the initial
- * user, mount, network and other namespaces, and PID 1 exec'ing /sbin/init.
- * The objects made here are released by shutdown().
+ * The scheduler on the VFS: the world's mount namespace, fs_struct and user
+ * namespace and a new initial network namespace become PID 1's (it takes
+ * references of its own; the world's are dropped when the VFS Layer is).
  */
-export const boot = Effect.fnUntraced(function* (
-  options: {
-    readonly live?: LiveObjects
-    /** What PID 1 runs instead of exec'ing /sbin/init (tests, scripts). */
-    readonly init?: Program
-    /** Where /dev/console's output goes (nowhere by default); reads from it are end of file. */
-    readonly console?: (bytes: Uint8Array) => void
-    /** Trace every syscall of every task (strace -f), from PID 1's first call on. */
-    readonly tracer?: (line: string) => void
-    /** The block devices ext4 can mount (attachDisks); default an in-memory sda3 holding a fresh root filesystem. */
-    readonly disks?: ReadonlyArray<BlockDevice>
-    /** Let the scheduler pick among runnable tasks at random from this seed (the same seed, the same run). */
-    readonly seed?: number
-  } = {}
-) {
-  const live = options.live ?? new LiveObjects()
-  const world = createScenarioWorld({ registry: live })
-  const sink = options.console
-  world.vfs.charDevices.set(mkdev(5, 1), {
-    name: "console",
-    read: () => 0,
-    write: (_file, bytes) => {
-      sink?.(bytes.slice())
-      return bytes.length
-    }
-  })
-  populateRootfs(world)
-  const sched = yield* Sched.boot({
-    registry: live,
-    initUserNs: world.userNs,
-    // the world's mount namespace and fs_struct, and the initial network namespace, become PID 1's
-    namespaces: {
-      mnt: [mntNamespaceOps as unknown as NamespaceOps, world.task.mntNs],
-      net: [netNamespaceOps as unknown as NamespaceOps, NetNamespace.createInit(world.userNs)]
-    },
-    fs: world.task.fs,
-    vfs: world.vfs,
-    programs: { init: initProgram, ...PROGRAMS },
-    ...(options.seed === undefined ? {} : { seed: options.seed })
-  })
-  registerProcfs(world.vfs, sched)
-  const ext4 = registerExt4(world.vfs, { currentTask: () => (sched.current ?? sched.initTask).vfsTask() })
-  const disks = options.disks ?? attachDisks([], { programs: Object.keys(PROGRAMS) })
-  if (disks instanceof DiskError) return yield* Effect.die(new Oops(`boot: ${disks.message}`))
-  for (const disk of disks) {
-    must(`attach ${disk.name}`, ext4.addDevice(disk))
-    if (!DEVICES.some(([path]) => path === `/dev/${disk.name}`)) {
-      must(`mknod /dev/${disk.name}`, mknodat(world.task, AT_FDCWD, `/dev/${disk.name}`, S_IFBLK | 0o660, mkdev(disk.major, disk.minor)))
-    }
+const schedLayer = (seed: number | undefined) =>
+  SchedKernel.layer(
+    Effect.gen(function* () {
+      const registry = yield* Registry
+      const world = yield* VfsWorldService
+      const options: KernelOptions = {
+        registry,
+        initUserNs: world.userNs,
+        namespaces: {
+          mnt: [mntNamespaceOps as unknown as NamespaceOps, world.task.mntNs.get()],
+          net: [netNamespaceOps as unknown as NamespaceOps, NetNamespace.createInit(world.userNs)]
+        },
+        fs: world.task.fs.get(),
+        vfs: world.vfs,
+        programs: { init: initProgram, ...PROGRAMS },
+        ...(seed === undefined ? {} : { seed })
+      }
+      return options
+    })
+  )
+
+/** procfs and ext4 registered, the disks attached, and proc on /proc (nosuid,nodev,noexec) as an init system mounts it first thing. */
+const filesystemsLayer = (devices: ReadonlyArray<BlockDevice> | undefined) =>
+  Layer.effectDiscard(
+    Effect.gen(function* () {
+      const world = yield* VfsWorldService
+      const sched = yield* SchedKernel
+      registerProcfs(world.vfs, sched)
+      const ext4 = registerExt4(world.vfs, { currentTask: () => (sched.current ?? sched.initTask).vfsTask() })
+      const disks = devices ?? attachDisks([], { programs: Object.keys(PROGRAMS) })
+      if (disks instanceof DiskError) return yield* Effect.die(new Oops(`boot: ${disks.message}`))
+      for (const disk of disks) {
+        must(`attach ${disk.name}`, ext4.addDevice(disk))
+        if (!DEVICES.some(([path]) => path === `/dev/${disk.name}`)) {
+          must(`mknod /dev/${disk.name}`, mknodat(world.task, AT_FDCWD, `/dev/${disk.name}`, S_IFBLK | 0o660, mkdev(disk.major, disk.minor)))
+        }
+      }
+      must("mount /proc", doMount(sched.initTask.vfsTask(), "proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, null))
+    })
+  )
+
+/** PID 1 started (exec'ing /sbin/init unless told otherwise), traced from its first call when asked. */
+const initLayer = (init: Program | undefined, tracer: ((line: string) => void) | undefined) =>
+  Layer.effectDiscard(
+    Effect.gen(function* () {
+      const sched = yield* SchedKernel
+      if (tracer !== undefined) traceKernel(sched, tracer)
+      yield* Effect.orDie(sched.start(init ?? ((p) => p.execve("/sbin/init", ["init"], []))))
+      yield* sched.settle()
+    })
+  )
+
+/**
+ * The kernel as Layers, each package's on the ones below it: the registry
+ * (kref), the VFS (vfs), the root filesystem, the scheduler (sched), the
+ * filesystems (procfs, ext4) and PID 1. Released in reverse: tasks first,
+ * then every mount.
+ */
+export const kernelLayer = (options: BootOptions = {}) =>
+  initLayer(options.init, options.tracer).pipe(
+    Layer.provideMerge(filesystemsLayer(options.disks)),
+    Layer.provideMerge(schedLayer(options.seed)),
+    Layer.provideMerge(rootfsLayer(options.console)),
+    Layer.provideMerge(VfsWorldService.layer()),
+    Layer.provideMerge(Registry.layer(options.live))
+  )
+
+/**
+ * Boot: kernelLayer built in a scope of its own, which shutdown() closes.
+ * A boot that fails releases what it had built.
+ */
+export const boot = Effect.fnUntraced(function* (options: BootOptions = {}) {
+  const scope = yield* Scope.make()
+  const context = yield* Effect.onError(Layer.buildWithScope(kernelLayer(options), scope), (cause) => Scope.close(scope, Exit.failCause(cause)))
+  const kernel: Kernel = {
+    live: Context.get(context, Registry),
+    sched: Context.get(context, SchedKernel),
+    vfs: Context.get(context, VfsWorldService).vfs,
+    scope
   }
-  // as an init system would first thing: proc on /proc, nosuid,nodev,noexec
-  must("mount /proc", doMount(sched.initTask.vfsTask(), "proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, null))
-  // the rest of the world's task is the scheduler's own now
-  if (options.tracer !== undefined) traceKernel(sched, options.tracer)
-  world.task.files.put()
-  world.task.ipcNs.put()
-  world.task.cred.put()
-  world.userNs.put()
-  yield* Effect.orDie(sched.start(options.init ?? ((p) => p.execve("/sbin/init", ["init"], []))))
-  yield* sched.settle()
-  const kernel: Kernel = { live, sched, vfs: world.vfs }
   return kernel
 })
 
-/** Shut the kernel down: kill every task, unmount everything, then audit what is left. */
+/** Shut the kernel down: release its Layers (kill every task, unmount everything), then audit what is left. */
 export const shutdown = Effect.fnUntraced(function* (kernel: Kernel) {
-  yield* kernel.sched.shutdown()
-  kernel.vfs.shutdown()
+  yield* Scope.close(kernel.scope, Exit.void)
   const report: ShutdownReport = { leaked: kernel.live.size(), audit: kernel.live.report() }
   return report
 })

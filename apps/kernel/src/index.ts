@@ -1,4 +1,4 @@
-export { boot, initProgram, onConsole, shutdown, type Kernel, type ShutdownReport } from "./Kernel.js"
+export { boot, type BootOptions, initProgram, kernelLayer, onConsole, shutdown, type Kernel, type ShutdownReport } from "./Kernel.js"
 export { PROGRAMS } from "./userland/programs.js"
 export { runInteractive, runScript, sh } from "./userland/sh/run.js"
 export { attachDisks, type BlockDevice, DiskError, fileBlockDevice, memoryBlockDevice, mkfsDisk, mkfsRootImage, registerExt4 } from "./disk/index.js"

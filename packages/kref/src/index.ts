@@ -3,3 +3,4 @@ export { Refcounted, RefcountDefect, releaseAll, type Held } from "./Refcounted.
 export { Rollback, withRollback, withRollbackSync, borrow } from "./Rollback.js"
 export { assertNoLeaks, LeakError } from "./testing.js"
 export { WaitQueue, WouldBlock } from "./WaitQueue.js"
+export { Registry } from "./layer.js"
