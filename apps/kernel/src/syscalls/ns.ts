@@ -1,9 +1,10 @@
 import { sysError, type SysError } from "@simkernel/abi"
 import type { NsCommon } from "@simkernel/cred"
-import { setnsNamespace } from "@simkernel/nsproxy"
+import { setdomainname, sethostname, setnsNamespace } from "@simkernel/nsproxy"
 import type { Process, Task } from "@simkernel/sched"
 import { installNsFd, nsFromFile, type Vfs } from "@simkernel/vfs"
 import { Effect } from "effect"
+import { buf, type Handler, int, vfsCall } from "./common.js"
 
 /** The namespace /proc/PID/ns/<kind> names for a task (pid is its active one, pid_for_children its children's). */
 export const nsOf = (t: Task, kind: string): NsCommon | undefined => {
@@ -56,3 +57,17 @@ export const setns = (proc: Process, fd: number, nstype: number): Effect.Effect<
     tx.commit(t)
     return Effect.succeed(0)
   })
+
+/** kernel/nsproxy.c and kernel/sys.c's UTS calls */
+export const NS_HANDLERS: Readonly<Record<string, Handler>> = {
+  unshare: (ctx, a) => ctx.proc.unshare(int(a[0])),
+  setns: (ctx, a) => setns(ctx.proc, int(a[0]), int(a[1])),
+  sethostname: vfsCall((ctx, a) => {
+    const name = buf(a[0])
+    return name instanceof Error ? name : sethostname(ctx.proc.task.nsproxy!, ctx.proc.task.cred, name, int(a[1]))
+  }),
+  setdomainname: vfsCall((ctx, a) => {
+    const name = buf(a[0])
+    return name instanceof Error ? name : setdomainname(ctx.proc.task.nsproxy!, ctx.proc.task.cred, name, int(a[1]))
+  })
+}
