@@ -52,6 +52,19 @@ describe("the syscall table", () => {
     expect(readFileSync(file, "utf8")).toBe(renderCompat())
   })
 
+  it.effect("readlinkat refuses a buffer size of zero or less with EINVAL before it looks the path up", () =>
+    Effect.gen(function* () {
+      const seen = yield* withSys((sys) =>
+        Effect.all([
+          errno(sys.call("readlinkat", AT_FDCWD, "/proc/self", new Uint8Array(8), 0)),
+          errno(sys.call("readlinkat", AT_FDCWD, "/nonexistent", new Uint8Array(8), -1)),
+          sys.call("readlinkat", AT_FDCWD, "/proc/self", new Uint8Array(8), 8)
+        ])
+      )
+      expect(seen).toEqual(["EINVAL", "EINVAL", 1])
+    })
+  )
+
   it.effect("answers by name or number, and ENOSYS for what it lacks", () =>
     Effect.gen(function* () {
       const got = yield* withSys((sys) =>

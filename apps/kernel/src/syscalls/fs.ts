@@ -39,6 +39,8 @@ export const FS_HANDLERS: Readonly<Record<string, Handler>> = {
   linkat: vfsCall((ctx, a) => linkat(task(ctx), int(a[0]), a[1] as string, int(a[2]), a[3] as string, int(a[4])), 1, 3),
   renameat2: vfsCall((ctx, a) => renameat2(task(ctx), int(a[0]), a[1] as string, int(a[2]), a[3] as string, int(a[4])), 1, 3),
   readlinkat: vfsCall((ctx, a) => {
+    // fs/stat.c do_readlinkat(): a size of zero or less is refused before the lookup
+    if (int(a[3]) <= 0) return sysError("EINVAL", "readlinkat")
     const target = readlinkat(task(ctx), int(a[0]), a[1] as string)
     if (typeof target !== "string") return target
     const out = buf(a[2])
