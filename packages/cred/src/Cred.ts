@@ -35,6 +35,8 @@ export interface CredValues {
   readonly sessionKeyring: Refcounted | undefined
   /** The authorisation key of a request_key() upcall being serviced. */
   readonly requestKeyAuth: Refcounted | undefined
+  /** KEY_REQKEY_DEFL_*: where request_key() links keys it constructs (cred->jit_keyring). */
+  readonly jitKeyring: number
   /** The LSM blob; the security package owns its contents. */
   readonly security: unknown
 }
@@ -72,6 +74,7 @@ export class Cred extends Refcounted implements CredValues {
   readonly processKeyring: Refcounted | undefined
   readonly sessionKeyring: Refcounted | undefined
   readonly requestKeyAuth: Refcounted | undefined
+  readonly jitKeyring: number
   readonly security: unknown
 
   /** Made only by createInitCred() and credFromDraft(). Takes its own references. */
@@ -97,6 +100,7 @@ export class Cred extends Refcounted implements CredValues {
     this.processKeyring = src.processKeyring?.get()
     this.sessionKeyring = src.sessionKeyring?.get()
     this.requestKeyAuth = src.requestKeyAuth?.get()
+    this.jitKeyring = src.jitKeyring
     this.security = src.security
   }
 
@@ -137,6 +141,7 @@ export class NewCred extends Refcounted implements CredValues {
   capEffective: CapSet
   capBset: CapSet
   capAmbient: CapSet
+  jitKeyring: number
   security: unknown
   private ns: UserNamespace
   private groupList: ReadonlyArray<Kgid>
@@ -162,6 +167,7 @@ export class NewCred extends Refcounted implements CredValues {
     this.capEffective = src.capEffective
     this.capBset = src.capBset
     this.capAmbient = src.capAmbient
+    this.jitKeyring = src.jitKeyring
     this.security = src.security
     this.ns = src.userNs.get()
     this.groupList = src.groups
@@ -270,6 +276,7 @@ export const createInitCred = (initUserNs: UserNamespace): Cred =>
     processKeyring: undefined,
     sessionKeyring: undefined,
     requestKeyAuth: undefined,
+    jitKeyring: 0,
     security: undefined
   })
 

@@ -87,3 +87,53 @@ export const KEY_ACE_EVERYONE = 0
 export const KEY_ACE_GROUP = 1
 export const KEY_ACE_OWNER = 2
 export const KEY_ACE_POSSESSOR = 3
+
+// KEYCTL_MOVE flags
+export const KEYCTL_MOVE_EXCL = 0x00000001
+
+// KEYCTL_CAPABILITIES bits (byte 0 and byte 1 of the answer)
+export const KEYCTL_CAPS0_CAPABILITIES = 0x01
+export const KEYCTL_CAPS0_PERSISTENT_KEYRINGS = 0x02
+export const KEYCTL_CAPS0_DIFFIE_HELLMAN = 0x04
+export const KEYCTL_CAPS0_PUBLIC_KEY = 0x08
+export const KEYCTL_CAPS0_BIG_KEY = 0x10
+export const KEYCTL_CAPS0_INVALIDATE = 0x20
+export const KEYCTL_CAPS0_RESTRICT_KEYRING = 0x40
+export const KEYCTL_CAPS0_MOVE = 0x80
+export const KEYCTL_CAPS1_NS_KEYRING_NAME = 0x01
+export const KEYCTL_CAPS1_NS_KEY_TAG = 0x02
+export const KEYCTL_CAPS1_NOTIFICATIONS = 0x04
+
+// The key permission mask (include/linux/key.h, as keyutils exports it):
+// possessor, user, group and other, each view/read/write/search/link/setattr
+export const KEY_POS_VIEW = 0x01000000
+export const KEY_POS_READ = 0x02000000
+export const KEY_POS_WRITE = 0x04000000
+export const KEY_POS_SEARCH = 0x08000000
+export const KEY_POS_LINK = 0x10000000
+export const KEY_POS_SETATTR = 0x20000000
+export const KEY_POS_ALL = 0x3f000000
+export const KEY_USR_VIEW = 0x00010000
+export const KEY_USR_READ = 0x00020000
+export const KEY_USR_WRITE = 0x00040000
+export const KEY_USR_SEARCH = 0x00080000
+export const KEY_USR_LINK = 0x00100000
+export const KEY_USR_SETATTR = 0x00200000
+export const KEY_USR_ALL = 0x003f0000
+export const KEY_GRP_VIEW = 0x00000100
+export const KEY_GRP_READ = 0x00000200
+export const KEY_GRP_WRITE = 0x00000400
+export const KEY_GRP_SEARCH = 0x00000800
+export const KEY_GRP_LINK = 0x00001000
+export const KEY_GRP_SETATTR = 0x00002000
+export const KEY_GRP_ALL = 0x00003f00
+export const KEY_OTH_VIEW = 0x00000001
+export const KEY_OTH_READ = 0x00000002
+export const KEY_OTH_WRITE = 0x00000004
+export const KEY_OTH_SEARCH = 0x00000008
+export const KEY_OTH_LINK = 0x00000010
+export const KEY_OTH_SETATTR = 0x00000020
+export const KEY_OTH_ALL = 0x0000003f
+
+// The seed's ACL: every permission bit an ACE can grant
+export const KEY_ACE__PERMS = 0x000003ff
