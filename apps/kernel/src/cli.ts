@@ -7,7 +7,7 @@ import type { Program } from "@simkernel/sched"
 import { WEXITSTATUS, WIFEXITED, WTERMSIG } from "@simkernel/abi"
 import { runDemo } from "./demo.js"
 import { boot, onConsole, shutdown } from "./Kernel.js"
-import { attachDisks, DiskError, mkfsDisk } from "./disk/index.js"
+import { attachDisks, DiskError, mkfsDisk, parseFsSize } from "./disk/index.js"
 import { PROGRAMS } from "./userland/programs.js"
 import { runInteractive, runScript } from "./userland/sh/run.js"
 
@@ -178,18 +178,24 @@ const mkfsCommand = Command.make(
   "mkfs",
   {
     image: Argument.String("image").pipe(Argument.withDescription("the disk image file to write")),
+    size: Argument.String("size").pipe(Argument.optional, Argument.withDescription("the filesystem size as mke2fs takes it: 64m, 1g, or KiB (default: the size of a file made with truncate -s, else 1g)")),
     label: Flag.String("label").pipe(Flag.withAlias("L"), Flag.optional, Flag.withDescription("the volume label (default rootfs)")),
     hostname: Flag.String("hostname").pipe(Flag.optional, Flag.withDescription("/etc/hostname on the new filesystem (default simkernel)")),
     force: Flag.Boolean("force").pipe(Flag.withAlias("F"), Flag.withDefault(false), Flag.withDescription("overwrite an image that already holds a filesystem"))
   },
   (o) =>
     Effect.gen(function* () {
-      const made = mkfsDisk(o.image, {
-        programs: Object.keys(PROGRAMS),
-        force: o.force,
-        ...(Option.isSome(o.label) ? { label: o.label.value } : {}),
-        ...(Option.isSome(o.hostname) ? { hostname: o.hostname.value } : {})
-      })
+      const size = Option.isSome(o.size) ? parseFsSize(o.size.value) : undefined
+      const made =
+        size instanceof DiskError
+          ? size
+          : mkfsDisk(o.image, {
+              programs: Object.keys(PROGRAMS),
+              force: o.force,
+              ...(size === undefined ? {} : { size }),
+              ...(Option.isSome(o.label) ? { label: o.label.value } : {}),
+              ...(Option.isSome(o.hostname) ? { hostname: o.hostname.value } : {})
+            })
       if (made instanceof DiskError) {
         process.stderr.write(`simkernel ${made.message}\n`)
         return yield* Effect.fail(new ExitCode(made.exitCode))

@@ -15,6 +15,7 @@ import {
   MS_NODEV,
   MS_RDONLY,
   MS_REMOUNT,
+  MS_SYNCHRONOUS,
   O_CREAT,
   O_RDONLY,
   O_TRUNC,
@@ -547,11 +548,11 @@ describe("ext4: sync", () => {
   )
 })
 
-/** The child for the SIGKILL tests: boots, mounts the image, then runs `body` and hangs. */
-const childScript = (imagePath: string, body: string): string => `
+/** The child for the SIGKILL tests: boots, mounts the image (with `mountFlags`), then runs `body` and hangs. */
+const childScript = (imagePath: string, body: string, mountFlags = 0): string => `
 import { Effect } from "effect"
 import { AT_FDCWD, O_CREAT, O_WRONLY, O_TRUNC } from "@simkernel/abi"
-import { close, doMount, mkdev, mkdirat, openat, write } from "@simkernel/vfs"
+import { close, doMount, mkdev, mkdirat, openat, renameat2, write } from "@simkernel/vfs"
 import { boot } from "./dist/Kernel.js"
 import { fileBlockDevice, ksysSync, registerExt4 } from "./dist/disk/index.js"
 const kernel = await Effect.runPromise(boot())
@@ -561,7 +562,7 @@ const check = (what, r) => { if (r !== undefined && typeof r !== "number") { con
 const old = ext4.device(mkdev(8, 3))
 if (old !== undefined) ext4.removeDevice(old)
 check("add", ext4.addDevice(fileBlockDevice("sda3", ${JSON.stringify(imagePath)})))
-check("mount", doMount(t, "/dev/sda3", "/mnt", "ext4", 0, null))
+check("mount", doMount(t, "/dev/sda3", "/mnt", "ext4", ${mountFlags}, null))
 const put = (path, text) => {
   const fd = openat(t, AT_FDCWD, path, O_CREAT | O_WRONLY | O_TRUNC, 0o644)
   check("open " + path, fd)
@@ -674,6 +675,48 @@ for (let i = 1; ; i++) {
       rmSync(dir, { recursive: true, force: true })
     }
   }, 60_000)
+})
+
+describe("ext4 mounted sync: a host process killed with SIGKILL", () => {
+  it("killed at random points, every change whose syscall returned is on the image, which stays readable", async () => {
+    const dir = scratch()
+    try {
+      const path = imageFile(dir)
+      // each round: write f<i> (create, write, close), and on even i rename f<i-1> to r<i-1>; "done i" once all returned
+      const body = `
+for (let i = 1; ; i++) {
+  put("/mnt/f" + i, ("file " + i + "\\n").repeat(3000 + i))
+  if (i % 2 === 0) check("rename", renameat2(t, AT_FDCWD, "/mnt/f" + (i - 1), AT_FDCWD, "/mnt/r" + (i - 1), 0))
+  await say("done " + i)
+}
+`
+      const content = (i: number): string => `file ${i}\n`.repeat(3000 + i)
+      let generation = 0
+      for (let round = 0; round < 6; round++) {
+        const out = await runChild(childScript(path, body, MS_SYNCHRONOUS), (o) => (o.match(/done/g)?.length ?? 0) >= 3 + 8 * round, (round * 5) % 11)
+        const done = [...out.matchAll(/done (\d+)/g)].map((m) => Number(m[1]))
+        const image = readImageFile(path)
+        expect(image).not.toBeInstanceOf(CorruptImage)
+        const img = image as DiskImage
+        for (const i of done) {
+          if (i % 2 === 1 && done.includes(i + 1)) {
+            expect(fileData(img, `r${i}`)).toBe(content(i))
+            expect(fileData(img, `f${i}`)).toBeUndefined()
+          } else expect(fileData(img, `f${i}`) ?? fileData(img, `r${i}`)).toBe(content(i))
+        }
+        expect(img.generation).toBeGreaterThan(generation)
+        generation = img.generation
+      }
+      // the image, torn journal tail or not, mounts and takes new commits
+      const { kernel, t } = await Effect.runPromise(bootWith([fileBlockDevice("sda3", path)]))
+      expect(doMount(t, "/dev/sda3", "/mnt", "ext4", MS_SYNCHRONOUS, null)).toBeUndefined()
+      expect(mkdirat(t, AT_FDCWD, "/mnt/after", 0o755)).toBeUndefined()
+      expect((readImageFile(path) as DiskImage).inodes.some((i) => i.type === "dir" && i.entries.some(([n]) => n === "after"))).toBe(true)
+      await Effect.runPromise(finish(kernel))
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  }, 120_000)
 })
 
 describe("mkfs and --disk", () => {

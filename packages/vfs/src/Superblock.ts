@@ -112,6 +112,19 @@ export class Superblock extends Refcounted {
     this.usedInodes--
   }
 
+  /**
+   * A change to `inode` is complete: its data (a write gives the bytes'
+   * `pos` and `len`; a truncate none), its attributes, or (`"dir"`) the
+   * entries of directory `inode`. Where Linux commits a change on a
+   * filesystem mounted sync (generic_write_sync() under IS_SYNC) or, for a
+   * directory, sync or dirsync (ext4_handle_sync() under IS_DIRSYNC).
+   * Nothing to do in memory; a disk-backed filesystem writes back here, and
+   * its error (EIO) is the syscall's.
+   */
+  commitChange(_inode: Inode, _what: "data" | "attr" | "dir", _pos?: number, _len?: number): SysError | undefined {
+    return undefined
+  }
+
   /** The data node of a regular file, made on its first write. */
   dataNode(inode: Inode): DataNode {
     if (inode.data !== undefined) return inode.data as DataNode

@@ -1,6 +1,6 @@
 import { Oops } from "@simkernel/abi"
 import { existsSync } from "node:fs"
-import { type CorruptImage, type DiskImage, mkfsImage, readImageFile, writeImageFile } from "./image.js"
+import { appendJournalRecord, CorruptImage, type DiskImage, type JournalRecord, mkfsImage, readImageFileState, replayRecords, writeImageFile } from "./image.js"
 
 /**
  * A block device of the simulated machine (/dev/sda3): what the disk-backed
@@ -17,8 +17,14 @@ export interface BlockDevice {
   readonly readOnly: boolean
   /** The filesystem on it, or why it cannot be read. */
   load(): DiskImage | CorruptImage
-  /** Persist a new state of the filesystem (atomically, for a file). */
+  /** Persist a new state of the filesystem (atomically, for a file); the journal is folded in. */
   store(image: DiskImage): void
+  /** Commit one change after the state last loaded, stored or appended (a journal record, fsynced). */
+  append(record: JournalRecord): void
+  /** Bytes of journal records since the last full store (0 for memory). */
+  readonly journalBytes: number
+  /** Bytes of the last full image (0 for memory). */
+  readonly baseBytes: number
 }
 
 /** sdXN → [8, 16 × X + N], as Linux numbers SCSI disks (major 8). */
@@ -34,16 +40,38 @@ export const scsiDevno = (name: string): readonly [number, number] | undefined =
 export const fileBlockDevice = (name: string, path: string, options: { readonly readOnly?: boolean } = {}): BlockDevice => {
   const [major, minor] = scsiDevno(name) ?? [8, 0]
   const readOnly = options.readOnly ?? false
+  let baseBytes = 0
+  let journalBytes = 0
+  // the filesystem never writes to a read-only device; this is the last line of defence
+  const mayWrite = (): void => {
+    if (readOnly) throw new Oops(`${name}: write to a read-only device`)
+  }
   return {
     name,
     major,
     minor,
     readOnly,
-    load: () => readImageFile(path),
+    get baseBytes() {
+      return baseBytes
+    },
+    get journalBytes() {
+      return journalBytes
+    },
+    load: () => {
+      const state = readImageFileState(path)
+      if (state instanceof CorruptImage) return state
+      baseBytes = state.baseBytes
+      journalBytes = state.journalBytes
+      return state.image
+    },
     store: (image) => {
-      // the filesystem never writes to a read-only device; this is the last line of defence
-      if (readOnly) throw new Oops(`${name}: write to a read-only device`)
-      writeImageFile(path, image)
+      mayWrite()
+      baseBytes = writeImageFile(path, image)
+      journalBytes = 0
+    },
+    append: (record) => {
+      mayWrite()
+      journalBytes = appendJournalRecord(path, baseBytes + journalBytes, record) - baseBytes
     }
   }
 }
@@ -57,8 +85,15 @@ export const memoryBlockDevice = (name: string, image: DiskImage = mkfsImage(nam
     major,
     minor,
     readOnly: false,
+    baseBytes: 0,
+    journalBytes: 0,
     load: () => current,
     store: (next) => {
+      current = next
+    },
+    append: (record) => {
+      const next = replayRecords(current, [record])
+      if (next instanceof CorruptImage) throw new Oops(`${name}: ${next.message}`)
       current = next
     }
   }

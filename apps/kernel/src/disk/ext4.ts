@@ -1,5 +1,6 @@
 import {
   AT_FDCWD,
+  CAP_SYS_RESOURCE,
   NAME_MAX,
   O_PATH,
   S_IFBLK,
@@ -13,7 +14,7 @@ import {
   sysError,
   type SysError
 } from "@simkernel/abi"
-import { fromKgidMunged, fromKuidMunged, makeKgid, makeKuid, type UserNamespace } from "@simkernel/cred"
+import { capable, fromKgidMunged, fromKuidMunged, GLOBAL_ROOT_UID, type Kgid, type Kuid, makeKgid, makeKuid, type UserNamespace } from "@simkernel/cred"
 import {
   type DataNode,
   Dentry,
@@ -25,27 +26,46 @@ import {
   type FsParameter,
   type FsType,
   filenameLookup,
+  FS_INIT_ORDER,
   Inode,
   type Kstatfs,
   LOOKUP_FOLLOW,
   mayOpenDev,
   mkdev,
   PAGE_SIZE,
+  SB_DIRSYNC,
   SB_RDONLY,
+  SB_SYNCHRONOUS,
   Superblock,
   type Vfs,
   type VfsTask
 } from "@simkernel/vfs"
 import type { BlockDevice } from "./BlockDevice.js"
-import { checkImage, CorruptImage, type DiskImage, type DiskInode, IMAGE_VERSION, ROOT_INO } from "./image.js"
+import {
+  checkImage,
+  CorruptImage,
+  DEFAULT_BLOCKS_COUNT,
+  DEFAULT_INODES_COUNT,
+  type DiskImage,
+  type DiskInode,
+  EXT4_BLOCK_SIZE,
+  IMAGE_VERSION,
+  type JournalInode,
+  type JournalRecord,
+  RESERVED_INODES,
+  ROOT_INO
+} from "./image.js"
 
 /**
  * The disk-backed filesystem type "ext4" (fs/ext4/super.c as far as this
  * simulation models it): a superblock per block device, whose tree is read
  * from the device's image at mount and written back to it, whole and
  * atomically, by sync(2), syncfs(2), fsync(2), a remount read-only and the
- * release of its last mount (kernel shutdown included). What was written
- * since the last write-back lives only in memory, like the page cache of a
+ * release of its last mount (kernel shutdown included). Mounted sync
+ * (MS_SYNCHRONOUS), every change is committed before its syscall returns;
+ * mounted dirsync (MS_DIRSYNC), every directory change is: as a journal
+ * record appended to the image (see image.ts). What was written since the
+ * last write-back or commit lives only in memory, like the page cache of a
  * machine that loses power.
  */
 
@@ -55,11 +75,28 @@ export const EXT4_SUPER_MAGIC = 0xef53
 /** FS_REQUIRES_DEV (include/linux/fs.h). */
 const FS_REQUIRES_DEV = 1
 
-/** The nominal size of a simulated disk: 1 GiB of 4 KiB blocks, one inode per 16 KiB (mke2fs's default ratio). */
-export const EXT4_BLOCKS = 262_144
-export const EXT4_INODES = 65_536
-/** mke2fs reserves 5% of the blocks for root (-m 5). */
-const RESERVED_BLOCKS = Math.floor(EXT4_BLOCKS * 0.05)
+/** The size of an image that records none: 1 GiB of 4 KiB blocks, one inode per 16 KiB (mke2fs's default ratio). */
+export const EXT4_BLOCKS = DEFAULT_BLOCKS_COUNT
+export const EXT4_INODES = DEFAULT_INODES_COUNT
+
+/** mke2fs's lost+found (EXT4_GOOD_OLD_FIRST_INO). */
+const LOST_AND_FOUND_INO = 11
+
+/** A journal longer than this, or than the image itself, is folded into a full write-back. */
+const JOURNAL_COMPACT_BYTES = 1 << 20
+
+/**
+ * The blocks mke2fs spends on metadata, which statfs does not count in
+ * f_blocks (ext4_calculate_overhead()): the inode tables (256-byte
+ * inodes), the journal (ext2fs_default_journal_size()), and a superblock
+ * or backup and two bitmaps per group of 32768 blocks.
+ */
+export const ext4Overhead = (blocksCount: number, inodesCount: number): number => {
+  const journal =
+    blocksCount < 2048 ? 0 : blocksCount < 32768 ? 1024 : blocksCount < 262144 ? 4096 : blocksCount < 524288 ? 8192 : blocksCount < 4194304 ? 16384 : 32768
+  const groups = Math.ceil(blocksCount / 32768)
+  return Math.ceil((inodesCount * 256) / EXT4_BLOCK_SIZE) + journal + 3 * groups
+}
 
 /** errors= (EXT4_MOUNT_ERRORS_*): what an ext4 error does to the filesystem. */
 export type Ext4Errors = "continue" | "remount-ro" | "panic"
@@ -124,8 +161,17 @@ export class Ext4Superblock extends Superblock {
   generation: number
   /** Extended attributes by inode ("user.*" and others), values base64 as in the image. */
   readonly xattrs = new Map<Inode, Record<string, string>>()
-  /** The inode table as last read or written, to skip a write-back when nothing changed. */
-  private lastTable: string | undefined = undefined
+  /** s_blocks_count and s_inodes_count: the size mkfs gave the filesystem. */
+  readonly blocksCount: number
+  readonly inodesCount: number
+  /** Blocks only root may use (s_r_blocks_count, mke2fs -m 5). */
+  readonly rootReservedBlocks: number
+  /** Blocks nobody's data may use (s_resv_clusters: 2%, at most 4096, kept for metadata). */
+  readonly resvClusters: number
+  /** Each inode's attributes (and a file's size) as the device holds them, by number: what a commit compares with. */
+  private committed = new Map<number, string>()
+  /** Files whose data changed since the device last got it: the bytes written, or all of it (after a truncate). */
+  private readonly dataDirty = new Map<Inode, DirtyData>()
 
   constructor(
     readonly owner: Ext4,
@@ -142,8 +188,13 @@ export class Ext4Superblock extends Superblock {
     this.label = image.label
     this.uuid = image.uuid
     this.generation = image.generation
-    this.maxBlocks = EXT4_BLOCKS
-    this.maxInodes = EXT4_INODES
+    this.blocksCount = image.blocksCount ?? DEFAULT_BLOCKS_COUNT
+    this.inodesCount = image.inodesCount ?? DEFAULT_INODES_COUNT
+    this.rootReservedBlocks = Math.floor(this.blocksCount * 0.05)
+    this.resvClusters = Math.min(Math.floor(this.blocksCount / 50), 4096)
+    // what data may use: f_blocks less the reserve for metadata
+    this.maxBlocks = Math.max(1, this.blocksCount - ext4Overhead(this.blocksCount, this.inodesCount) - this.resvClusters)
+    this.maxInodes = this.inodesCount - RESERVED_INODES
   }
 
   /** s_dev as mountinfo prints it: the block device's major:minor. */
@@ -151,40 +202,158 @@ export class Ext4Superblock extends Superblock {
     return `${devMajor(this.dev)}:${devMinor(this.dev)}`
   }
 
-  /** Remember the table the image holds now (after a load or a write-back). */
-  markClean(table: string): void {
-    this.lastTable = table
+  /** Remember what the device holds now (after a load or a write-back). */
+  markClean(inodes: ReadonlyArray<JournalInode>): void {
+    this.committed = new Map(inodes.map((d) => [d.ino, metaKey(d)]))
+    this.dataDirty.clear()
+  }
+
+  /** An image holding `inodes`, numbered `generation`, of this filesystem's label, UUID and size. */
+  private imageOf(inodes: ReadonlyArray<DiskInode>, generation: number): DiskImage {
+    return { version: IMAGE_VERSION, label: this.label, uuid: this.uuid, generation, blocksCount: this.blocksCount, inodesCount: this.inodesCount, inodes }
+  }
+
+  /** The device failed a write: EIO, after errors= has had its say. */
+  private writeFailed(e: unknown): SysError {
+    const why = e instanceof Error ? e.message : String(e)
+    this.ext4Error(`write-back failed: ${why}`)
+    return sysError("EIO", undefined, why)
+  }
+
+  /** Never write a table that would not read back: EUCLEAN (and an ext4 error) instead. */
+  private inconsistent(problem: string): SysError {
+    this.ext4Error(`write-back refused, inconsistent tree: ${problem}`)
+    return sysError("EUCLEAN", undefined, problem)
   }
 
   /**
    * Write the tree back to the device (ext4_sync_fs() committing
    * everything): nothing on a read-only superblock or device, nothing when
-   * the tree is what the image already holds; otherwise a new image with
-   * the next generation, stored atomically. EIO when the device refuses it
-   * (then errors= decides what happens to the filesystem).
+   * the device already holds the tree (unless `compact` and it holds it as
+   * journal records, which the last unmount folds in); otherwise a new
+   * image with the next generation, stored atomically. EIO when the device
+   * refuses it (then errors= decides what happens to the filesystem).
    */
-  writeback(): SysError | undefined {
+  writeback(compact = false): SysError | undefined {
     if (this.rdonly || this.device.readOnly) return undefined
-    const inodes = saveTree(this)
-    const table = JSON.stringify(inodes)
-    if (table === this.lastTable) return undefined
-    const image: DiskImage = { version: IMAGE_VERSION, label: this.label, uuid: this.uuid, generation: this.generation + 1, inodes }
+    if (this.dataDirty.size === 0 && !(compact && this.device.journalBytes > 0) && this.changes(saveTree(this, () => undefined)) === undefined) return undefined
+    const inodes = saveTree(this, () => "all") as Array<DiskInode>
+    const image = this.imageOf(inodes, this.generation + 1)
     const problem = checkImage(image)
-    if (problem !== undefined) {
-      // never write a table that would not read back
-      this.ext4Error(`write-back refused, inconsistent tree: ${problem}`)
-      return sysError("EUCLEAN", undefined, problem)
-    }
+    if (problem !== undefined) return this.inconsistent(problem)
     try {
       this.device.store(image)
     } catch (e) {
-      const why = e instanceof Error ? e.message : String(e)
-      this.ext4Error(`write-back failed: ${why}`)
-      return sysError("EIO", undefined, why)
+      return this.writeFailed(e)
     }
     this.generation = image.generation
-    this.lastTable = table
+    this.markClean(inodes)
     return undefined
+  }
+
+  /** What differs between `inodes` (the tree now) and the device: a journal record's contents, or undefined. */
+  private changes(inodes: ReadonlyArray<JournalInode>): { readonly changed: Array<JournalInode>; readonly removed: Array<number>; readonly keys: Map<number, string> } | undefined {
+    const keys = new Map<number, string>()
+    const changed: Array<JournalInode> = []
+    for (const d of inodes) {
+      const key = metaKey(d)
+      keys.set(d.ino, key)
+      if (this.committed.get(d.ino) !== key || (d.type === "file" && (d.data !== undefined || d.patch !== undefined))) changed.push(d)
+    }
+    const removed: Array<number> = []
+    for (const ino of this.committed.keys()) if (!keys.has(ino)) removed.push(ino)
+    return changed.length === 0 && removed.length === 0 ? undefined : { changed, removed, keys }
+  }
+
+  /**
+   * Commit every change since the device last got the tree, as one journal
+   * record (jbd2 committing the running transaction, which carries every
+   * pending change, not only the caller's): the data of new files, the
+   * bytes written since to others (all of a truncated one's), the
+   * attributes and entries of every inode that
+   * differs, the numbers of those gone (an unlinked file still open is
+   * gone: the device never holds an orphan). A journal grown past its
+   * image (or 1 MiB) is folded in by a full write-back instead.
+   */
+  commit(): SysError | undefined {
+    if (this.rdonly || this.device.readOnly) return undefined
+    if (this.device.journalBytes > Math.max(JOURNAL_COMPACT_BYTES, this.device.baseBytes)) return this.writeback()
+    const inodes = saveTree(this, (inode) => (this.committed.has(inode.ino) ? this.dataDirty.get(inode) : "all"))
+    const diff = this.changes(inodes)
+    if (diff === undefined) {
+      this.dataDirty.clear()
+      return undefined
+    }
+    // the table the device will hold, data aside, must check out as a whole
+    const problem = checkImage(this.imageOf(inodes.map((d) => (d.type === "file" ? { ...d, patch: undefined, data: d.data ?? "" } : d)), this.generation + 1))
+    if (problem !== undefined) return this.inconsistent(problem)
+    const record: JournalRecord = { from: this.generation, generation: this.generation + 1, inodes: diff.changed, removed: diff.removed }
+    try {
+      this.device.append(record)
+    } catch (e) {
+      return this.writeFailed(e)
+    }
+    this.generation = record.generation
+    this.committed = diff.keys
+    this.dataDirty.clear()
+    return undefined
+  }
+
+  /**
+   * A change is complete: remember which of a file's bytes changed (all
+   * of them after a truncate); commit now when mounted sync, or dirsync
+   * and a directory changed (IS_SYNC / IS_DIRSYNC).
+   */
+  override commitChange(inode: Inode, what: "data" | "attr" | "dir", pos?: number, len?: number): SysError | undefined {
+    if (what === "data") {
+      const was = this.dataDirty.get(inode)
+      if (pos === undefined || len === undefined || was === "all") this.dataDirty.set(inode, "all")
+      else this.dataDirty.set(inode, was === undefined ? { lo: pos, hi: pos + len } : { lo: Math.min(was.lo, pos), hi: Math.max(was.hi, pos + len) })
+    }
+    if ((this.flags & SB_SYNCHRONOUS) === 0 && (what !== "dir" || (this.flags & SB_DIRSYNC) === 0)) return undefined
+    return this.commit()
+  }
+
+  /**
+   * ext4_has_free_clusters(): data may use the free blocks but the 5%
+   * reserved for root, which only an fsuid of root or CAP_SYS_RESOURCE may
+   * take (s_resuid 0). How many of `end` bytes fit.
+   */
+  override chargeTo(inode: Inode, end: number): number {
+    const want = Math.ceil(end / PAGE_SIZE)
+    if (want <= inode.pages) return end
+    const cred = this.owner.config.currentTask().cred
+    const limit = cred.fsuid === GLOBAL_ROOT_UID || capable(cred, CAP_SYS_RESOURCE) ? this.maxBlocks : this.maxBlocks - this.rootReservedBlocks
+    const grant = Math.max(0, Math.min(want - inode.pages, limit - this.usedBlocks))
+    this.usedBlocks += grant
+    inode.pages += grant
+    return Math.min(end, inode.pages * PAGE_SIZE)
+  }
+
+  /** ext4 allocates a directory its first block with its inode (st_size 4096): ENOSPC when none is free. */
+  override newInode(mode: number, uid: Kuid, gid: Kgid): Inode | SysError {
+    const isDir = (mode & S_IFMT) === S_IFDIR
+    if (isDir && this.usedBlocks >= this.maxBlocks) return sysError("ENOSPC", undefined, "no free blocks")
+    const inode = super.newInode(mode, uid, gid)
+    if (isDir && !("errno" in inode)) {
+      inode.pages = 1
+      inode.size = EXT4_BLOCK_SIZE
+      this.usedBlocks++
+    }
+    return inode
+  }
+
+  /** A hard link costs ext4 no inode (tmpfs charges one). */
+  override reserveInode(): SysError | undefined {
+    return undefined
+  }
+
+  override releaseInodeSlot(): void {}
+
+  /** The last close of an unlinked file: its blocks and inode are free again, and nothing is left to write. */
+  override evictInode(inode: Inode): void {
+    this.dataDirty.delete(inode)
+    super.evictInode(inode)
   }
 
   /**
@@ -207,7 +376,7 @@ export class Ext4Superblock extends Superblock {
 
   protected override destroy(): void {
     // kill_block_super(): the final sync, then the device is let go
-    this.writeback()
+    this.writeback(true)
     this.owner.forget(this)
     this.xattrs.clear()
     // Superblock.destroy() would give an anonymous device number back; this one is the block device's
@@ -234,7 +403,8 @@ const loadTree = (sb: Ext4Superblock, image: DiskImage): string | undefined => {
         if (bytes.length > 0) {
           sb.dataNode(inode).write(bytes, 0, bytes.length, 0)
           inode.size = bytes.length
-          sb.chargeTo(inode, bytes.length)
+          inode.pages = Math.ceil(bytes.length / PAGE_SIZE)
+          sb.usedBlocks += inode.pages
         }
         break
       }
@@ -250,8 +420,14 @@ const loadTree = (sb: Ext4Superblock, image: DiskImage): string | undefined => {
         break
     }
     if (d.xattrs !== undefined && Object.keys(d.xattrs).length > 0) sb.xattrs.set(inode, { ...d.xattrs })
-    // tmpfs-style accounting: a slot per inode, and one per extra name of a non-directory
-    sb.usedInodes += d.type === "dir" ? 1 : d.nlink
+    // an inode each; a directory has its block, a file the blocks of its data (charged above)
+    sb.usedInodes++
+    if (d.type === "dir") {
+      // mke2fs makes lost+found 16 KiB, so that e2fsck need not allocate while repairing
+      inode.pages = d.ino === LOST_AND_FOUND_INO ? 4 : 1
+      inode.size = inode.pages * EXT4_BLOCK_SIZE
+      sb.usedBlocks += inode.pages
+    }
     inodes.set(d.ino, inode)
     if (d.ino > maxIno) maxIno = d.ino
   }
@@ -281,10 +457,21 @@ const loadTree = (sb: Ext4Superblock, image: DiskImage): string | undefined => {
   return undefined
 }
 
-/** The inode table of `sb`'s tree as it is now, every name reachable from its root (unlinked inodes are not kept). */
-const saveTree = (sb: Ext4Superblock): Array<DiskInode> => {
+/** Which of a file's bytes changed: those in [lo, hi), or all. */
+type DirtyData = { readonly lo: number; readonly hi: number } | "all"
+
+/** An inode's attributes as a string to compare, its data left out (dataDirty tracks that). */
+const metaKey = (d: JournalInode): string => JSON.stringify(d.type === "file" ? { ...d, data: undefined, patch: undefined } : d)
+
+/**
+ * The inode table of `sb`'s tree as it is now, every name reachable from
+ * its root (an unlinked file still open is an orphan, never written). A
+ * file's data is read only as `dataOf` says: all of it, a patch of the
+ * bytes in a range, or none.
+ */
+const saveTree = (sb: Ext4Superblock, dataOf: (inode: Inode) => DirtyData | undefined): Array<JournalInode> => {
   const ns = sb.userNs
-  const out: Array<DiskInode> = []
+  const out: Array<JournalInode> = []
   const done = new Set<Inode>()
   const visit = (inode: Inode, entries: ReadonlyArray<readonly [string, number]> | undefined): void => {
     const base = {
@@ -303,13 +490,17 @@ const saveTree = (sb: Ext4Superblock): Array<DiskInode> => {
         out.push({ ...base, type: "dir", entries: entries ?? [] })
         return
       case S_IFREG: {
-        let data = ""
-        if (inode.data !== undefined && inode.size > 0) {
-          const buf = Buffer.alloc(inode.size)
-          const n = (inode.data as DataNode).read(buf, 0, inode.size, 0)
-          data = buf.subarray(0, n).toString("base64")
+        const dirty = dataOf(inode)
+        if (dirty === undefined) {
+          out.push({ ...base, type: "file" })
+          return
         }
-        out.push({ ...base, type: "file", data })
+        const lo = dirty === "all" ? 0 : Math.min(dirty.lo, inode.size)
+        const hi = dirty === "all" ? inode.size : Math.min(dirty.hi, inode.size)
+        const buf = Buffer.alloc(hi - lo)
+        if (inode.data !== undefined && hi > lo) (inode.data as DataNode).read(buf, 0, hi - lo, lo)
+        const bytes = buf.toString("base64")
+        out.push(dirty === "all" ? { ...base, type: "file", data: bytes } : { ...base, type: "file", patch: { size: inode.size, at: lo, bytes } })
         return
       }
       case S_IFLNK:
@@ -491,7 +682,7 @@ export const ext4Getxattrs = (inode: Inode): ReadonlyMap<string, Uint8Array> | u
  * Set (or with `value` undefined remove) an extended attribute of an ext4
  * inode: EROFS on a read-only superblock, ERANGE for a name over 255
  * bytes, ENODATA removing one that is not there, EOPNOTSUPP on other
- * filesystems.
+ * filesystems; committed at once on a sync mount.
  */
 export const ext4Setxattr = (inode: Inode, name: string, value: Uint8Array | undefined): SysError | undefined => {
   const sb = typeOf(inode.sb)
@@ -506,7 +697,7 @@ export const ext4Setxattr = (inode: Inode, name: string, value: Uint8Array | und
   if (Object.keys(x).length === 0) sb.xattrs.delete(inode)
   else sb.xattrs.set(inode, x)
   inode.touchCtime()
-  return undefined
+  return sb.commitChange(inode, "attr")
 }
 
 const badValue = (fc: FsContext, key: string): SysError => fc.invalf(`Bad value for '${key}'`)
@@ -599,7 +790,7 @@ const getTree = (ext4: Ext4, type: FsType, fc: FsContext): SysError | undefined 
     sb.put()
     return refuse(ext4, fc, device, new CorruptImage(problem))
   }
-  sb.markClean(JSON.stringify(saveTree(sb)))
+  sb.markClean(saveTree(sb, () => undefined))
   ext4.remember(sb)
   fc.setSuperblock(sb)
   return undefined
@@ -635,21 +826,27 @@ const reconfigure = (fc: FsContext, sb: Superblock): SysError | undefined => {
   return undefined
 }
 
-/** struct statfs of a 1 GiB disk: what the tree uses, the 5% reserved for root, the UUID as f_fsid (ext4_statfs()). */
+/**
+ * ext4_statfs(): f_blocks is the size mkfs gave less its metadata
+ * (ext4Overhead), f_bfree what directories and file data leave of it,
+ * f_bavail that less the 5% reserved for root and the 2% kept for
+ * metadata; f_files is s_inodes_count, f_ffree what the table and the
+ * reserved inodes 1..10 leave; f_fsid folds the UUID.
+ */
 const statfs = (sb: Superblock): Omit<Kstatfs, "flags"> => {
-  const ext = typeOf(sb)
-  const used = sb.usedBlocks
-  const bfree = Math.max(0, sb.maxBlocks - used)
-  const hex = (ext?.uuid ?? "").replace(/[^0-9a-fA-F]/g, "").padEnd(32, "0")
+  const ext = sb as Ext4Superblock
+  const blocks = ext.maxBlocks + ext.resvClusters
+  const bfree = Math.max(0, blocks - ext.usedBlocks)
+  const hex = ext.uuid.replace(/[^0-9a-fA-F]/g, "").padEnd(32, "0")
   const word = (i: number): number => parseInt(hex.slice(i * 8, i * 8 + 8), 16) >>> 0
   return {
     type: EXT4_SUPER_MAGIC,
     bsize: PAGE_SIZE,
-    blocks: sb.maxBlocks,
+    blocks,
     bfree,
-    bavail: Math.max(0, bfree - RESERVED_BLOCKS),
-    files: sb.maxInodes,
-    ffree: Math.max(0, sb.maxInodes - sb.usedInodes),
+    bavail: Math.max(0, bfree - ext.rootReservedBlocks - ext.resvClusters),
+    files: ext.inodesCount,
+    ffree: Math.max(0, ext.maxInodes - ext.usedInodes),
     fsid: [(word(0) ^ word(2)) >>> 0, (word(1) ^ word(3)) >>> 0],
     namelen: NAME_MAX,
     frsize: PAGE_SIZE
@@ -659,6 +856,7 @@ const statfs = (sb: Superblock): Omit<Kstatfs, "flags"> => {
 const makeType = (ext4: Ext4): FsType => {
   const type: FsType = {
     name: "ext4",
+    initOrder: FS_INIT_ORDER.ext4,
     fsFlags: FS_REQUIRES_DEV,
     requiresDev: true,
     magic: EXT4_SUPER_MAGIC,

@@ -1,6 +1,19 @@
 import { randomUUID } from "node:crypto"
 import { existsSync, statSync } from "node:fs"
-import { CorruptImage, type DiskImage, type DiskInode, IMAGE_VERSION, readImageFile, ROOT_INO, writeImageFile } from "./image.js"
+import {
+  CorruptImage,
+  DEFAULT_BLOCKS_COUNT,
+  type DiskImage,
+  type DiskInode,
+  EXT4_BLOCK_SIZE,
+  fsGeometry,
+  IMAGE_VERSION,
+  MIN_BLOCKS_COUNT,
+  readImageFile,
+  RESERVED_INODES,
+  ROOT_INO,
+  writeImageFile
+} from "./image.js"
 
 /** What goes on a fresh root filesystem. */
 export interface MkfsOptions {
@@ -16,6 +29,13 @@ export interface MkfsOptions {
   readonly time?: string
   /** Overwrite a file that already holds a filesystem (mke2fs -F). */
   readonly force?: boolean
+  /**
+   * The filesystem's size in bytes (mke2fs's fs-size). mkfsDisk defaults
+   * it to the size of the file it replaces when that holds no filesystem
+   * (a file made with truncate -s, as mke2fs uses a device's size), else
+   * 1 GiB.
+   */
+  readonly size?: number
 }
 
 /** Why mkfs or a --disk specification was refused: the message to print, and the exit status. */
@@ -28,6 +48,19 @@ export class DiskError {
 }
 
 const now = (): string => (BigInt(Date.now()) * 1_000_000n).toString()
+
+const SIZE_UNITS: Readonly<Record<string, number>> = { "": 1024, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 }
+
+/**
+ * mke2fs's fs-size argument: a number with a suffix k, m, g or t (powers
+ * of 1024), or without one a count of KiB. The size in bytes, or why not.
+ */
+export const parseFsSize = (text: string): number | DiskError => {
+  const m = /^([0-9]+)([kKmMgGtT]?)$/.exec(text)
+  const bytes = m === null ? NaN : Number(m[1]) * SIZE_UNITS[m[2]!.toLowerCase()]!
+  if (!Number.isSafeInteger(bytes)) return new DiskError(`mkfs: invalid filesystem size - ${text}`)
+  return bytes
+}
 
 /** A program name that can be a file name in /bin. */
 const validName = (name: string): boolean => name !== "" && name !== "." && name !== ".." && !name.includes("/") && !name.includes("\0") && Buffer.byteLength(name) <= 255
@@ -50,6 +83,8 @@ const DEVICES: ReadonlyArray<readonly [string, "chr" | "blk", number, number, nu
  */
 export const mkfsRootImage = (options: MkfsOptions): DiskImage | DiskError => {
   for (const name of options.programs) if (!validName(name)) return new DiskError(`mkfs: invalid program name '${name}'`)
+  const geometry = fsGeometry(options.size ?? DEFAULT_BLOCKS_COUNT * EXT4_BLOCK_SIZE)
+  if (geometry === undefined) return new DiskError(`mkfs: a filesystem of ${options.size ?? 0} bytes is too small (at least ${(MIN_BLOCKS_COUNT * EXT4_BLOCK_SIZE) / 1024} KiB)`)
   const time = options.time ?? now()
   const inodes: Array<DiskInode> = []
   let next = 12
@@ -101,30 +136,34 @@ export const mkfsRootImage = (options: MkfsOptions): DiskImage | DiskError => {
     ]
   })
   inodes.sort((a, b) => a.ino - b.ino)
-  return { version: IMAGE_VERSION, label: options.label ?? "rootfs", uuid: options.uuid ?? randomUUID(), generation: 0, inodes }
+  if (inodes.length + RESERVED_INODES > geometry.inodesCount) return new DiskError(`mkfs: ${geometry.inodesCount} inodes are too few for the ${inodes.length} files of the root filesystem`)
+  return { version: IMAGE_VERSION, label: options.label ?? "rootfs", uuid: options.uuid ?? randomUUID(), generation: 0, ...geometry, inodes }
 }
 
 /**
- * `simkernel mkfs IMAGE`: write a root filesystem image to the host file
- * `path` (atomically). A file that already holds a filesystem is kept
- * unless `force` (mke2fs asks first); a directory is refused. Returns the
- * image written.
+ * `simkernel mkfs IMAGE [SIZE]`: write a root filesystem image to the host
+ * file `path` (atomically). A file that already holds a filesystem is kept
+ * unless `force` (mke2fs asks first); a directory is refused. The size is
+ * `options.size`, else that of a file there holding no filesystem (as
+ * mke2fs takes a device's), else 1 GiB. Returns the image written.
  */
 export const mkfsDisk = (path: string, options: MkfsOptions): DiskImage | DiskError => {
+  let size = options.size
   if (existsSync(path)) {
-    if (statSync(path).isDirectory()) return new DiskError(`mkfs: ${path}: Is a directory`)
-    if (options.force !== true) {
-      let current: DiskImage | CorruptImage | undefined
-      try {
-        current = readImageFile(path)
-      } catch {
-        current = undefined
-      }
-      if (current !== undefined && !(current instanceof CorruptImage))
-        return new DiskError(`mkfs: ${path} contains a filesystem labelled '${current.label}' (generation ${current.generation}); use --force to overwrite it`)
+    const st = statSync(path)
+    if (st.isDirectory()) return new DiskError(`mkfs: ${path}: Is a directory`)
+    let current: DiskImage | CorruptImage | undefined
+    try {
+      current = readImageFile(path)
+    } catch {
+      current = undefined
     }
+    if (current !== undefined && !(current instanceof CorruptImage) && options.force !== true)
+      return new DiskError(`mkfs: ${path} contains a filesystem labelled '${current.label}' (generation ${current.generation}); use --force to overwrite it`)
+    // a file with no image in it at all is the device: its size is the filesystem's
+    if ((current === undefined || (current instanceof CorruptImage && current.noFilesystem)) && st.size > 0) size ??= st.size
   }
-  const image = mkfsRootImage(options)
+  const image = mkfsRootImage({ ...options, ...(size === undefined ? {} : { size }) })
   if (image instanceof DiskError) return image
   try {
     writeImageFile(path, image)
