@@ -1,14 +1,17 @@
 import { describe, expect, it } from "@effect/vitest"
 import { WEXITSTATUS } from "@simkernel/abi"
-import { Effect } from "effect"
+import { Effect, Fiber } from "effect"
+import { TestClock } from "effect/testing"
+import type { Process, Program } from "@simkernel/sched"
 import { boot, onConsole, shutdown } from "../src/Kernel.js"
 import { runScript } from "../src/userland/sh/run.js"
 
 /** Run a script as PID 1 on a fresh kernel: what /dev/console received and the exit status. */
-const sh = (script: string) =>
+const sh = (script: string | Program) =>
   Effect.gen(function* () {
     let out = ""
-    const kernel = yield* boot({ init: onConsole((p) => runScript(p, script)), console: (b) => (out += new TextDecoder().decode(b)) })
+    const run: Program = typeof script === "string" ? (p) => runScript(p, script) : script
+    const kernel = yield* boot({ init: onConsole(run), console: (b) => (out += new TextDecoder().decode(b)) })
     const status = yield* kernel.sched.waitInit()
     const report = yield* shutdown(kernel)
     expect(report.audit).toBe("leak audit: 0 live objects")
@@ -35,6 +38,49 @@ describe("ps", () => {
           "UID          PID    PPID  C STIME TTY          TIME CMD\n" +
           "root           1       0  0 00:00 ?        00:00:00 init\n" +
           "root           2       1  0 00:00 ?        00:00:00 ps -ef\n",
+        status: 0
+      })
+    })
+  )
+
+  it.effect("STIME and C come from /proc/PID/stat's start time and CPU times against /proc/uptime", () =>
+    Effect.gen(function* () {
+      // init burns 30 s of CPU and sleeps 90 s of the kernel's clock, then runs ps: 3000 ticks over 90 s is 33%
+      const init = (p: Process) =>
+        Effect.gen(function* () {
+          yield* p.burn(30_000_000_000)
+          yield* Effect.ignore(p.nanosleep(90_000))
+          return yield* runScript(p, "cat /proc/uptime; ps -ef")
+        })
+      const fiber = yield* Effect.forkChild(sh(init))
+      for (let i = 0; i < 5; i++) yield* Effect.yieldNow
+      yield* TestClock.adjust("90 seconds")
+      expect(yield* Fiber.join(fiber)).toEqual({
+        out:
+          "90.00 0.00\n" +
+          "UID          PID    PPID  C STIME TTY          TIME CMD\n" +
+          "root           1       0 33 00:00 ?        00:00:30 init\n" +
+          "root           3       1  0 00:01 ?        00:00:00 ps -ef\n",
+        status: 0
+      })
+    })
+  )
+
+  it.effect("STIME is the month and day for a process started before today, as procps prints it", () =>
+    Effect.gen(function* () {
+      const init = (p: Process) =>
+        Effect.gen(function* () {
+          yield* Effect.ignore(p.nanosleep(2 * 86_400_000 + 3_600_000))
+          return yield* runScript(p, "ps -ef")
+        })
+      const fiber = yield* Effect.forkChild(sh(init))
+      for (let i = 0; i < 5; i++) yield* Effect.yieldNow
+      yield* TestClock.adjust("49 hours")
+      expect(yield* Fiber.join(fiber)).toEqual({
+        out:
+          "UID          PID    PPID  C STIME TTY          TIME CMD\n" +
+          "root           1       0  0 Jan01 ?        00:00:00 init\n" +
+          "root           2       1  0 01:00 ?        00:00:00 ps -ef\n",
         status: 0
       })
     })

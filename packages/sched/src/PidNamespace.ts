@@ -40,7 +40,11 @@ export class PidNamespace extends NsCommon {
   adding = true
   /** The namespace's init: reaper of orphans, and whose death ends the namespace. */
   childReaper: Task | undefined = undefined
-  /** The per-namespace kernel.pid_max (Linux 6.14), inherited from the parent. */
+  /**
+   * The per-namespace kernel.pid_max (Linux 6.14): PID_MAX_LIMIT in a new
+   * namespace, so the tightest limit of the namespace and its ancestors
+   * bounds an allocation (each level's number is taken below its own).
+   */
   pidMax: number
   /** The exit code reboot(2) inside the namespace sets for init. */
   reboot = 0
@@ -71,7 +75,7 @@ export class PidNamespace extends NsCommon {
     if (this.level + 1 > MAX_PID_NS_LEVEL) return sysError("ENOSPC", syscall, "PID namespaces nested too deep")
     const inum = userNs.inums.alloc()
     if (inum === undefined) return sysError("ENOSPC", syscall, "no nsfs inode number left")
-    return new PidNamespace(userNs, inum, this, this.pidMax)
+    return new PidNamespace(userNs, inum, this, PID_MAX_LIMIT)
   }
 
   /** Is `this` `other` or one of its ancestors? */

@@ -124,6 +124,10 @@ export class Task extends Refcounted {
   /** Simulated CPU time in ns. */
   utime = 0
   stime = 0
+  /** start_boottime: ns since boot when the task was made. */
+  readonly startTime: number
+  /** mm->exe_file as a path: what the thread group last executed; undefined for a task that never did (no mm, as kernel threads). */
+  exePath: string | undefined
   // scheduler state
   sched: SchedState = "new"
   chan: WaitChan | undefined = undefined
@@ -157,6 +161,7 @@ export class Task extends Refcounted {
     program: Program
     argv: ReadonlyArray<string>
     envp: ReadonlyArray<string>
+    exePath?: string | undefined
   }) {
     super(init.kernel.live, "task")
     this.kernel = init.kernel
@@ -175,6 +180,8 @@ export class Task extends Refcounted {
     this.program = init.program
     this.argv = init.argv
     this.envp = init.envp
+    this.exePath = init.exePath
+    this.startTime = init.kernel.uptimeNs()
   }
 
   /** The per-task handle its program and handlers use. */

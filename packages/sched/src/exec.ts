@@ -82,6 +82,7 @@ export const doExecve = Effect.fnUntraced(function* (
   t.comm = filename.slice(filename.lastIndexOf("/") + 1).slice(0, 15)
   t.argv = argv
   t.envp = envp
+  t.exePath = entry.exePath ?? filename
   t.program = entry.program
   for (const hook of k.execHooks) hook(t, filename, argv, envp)
   const parent = t.vforkParent

@@ -14,6 +14,7 @@ import type { Kgid, Kuid } from "@simkernel/cred"
 import type { IpcNamespace } from "@simkernel/nsproxy"
 import {
   anonInodeGetfile,
+  dPath,
   type DataNode,
   FdTable,
   type File,
@@ -189,7 +190,8 @@ export const vfsExecLookup: ExecLookup = (task, path, dirfd = AT_FDCWD, flags = 
     mode: inode.mode,
     uid: inode.uid as Kuid as number,
     gid: inode.gid as Kgid as number,
-    nosuid: !mntMaySuid(p.mnt)
+    nosuid: !mntMaySuid(p.mnt),
+    exePath: dPath(p.mnt, p.dentry, vt.fs.root) ?? path
   }
   return entry
 }

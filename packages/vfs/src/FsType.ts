@@ -1,10 +1,19 @@
 import type { SysError } from "@simkernel/abi"
+import type { Dentry } from "./Dentry.js"
 import type { FsContext, FsParameter } from "./FsContext.js"
 import type { Superblock } from "./Superblock.js"
 
 /** Returned by parseParam for a key the filesystem does not know (-ENOPARAM). */
 export const ENOPARAM: unique symbol = Symbol("ENOPARAM")
 export type ParseResult = SysError | undefined | typeof ENOPARAM
+
+/**
+ * initOrder values of the types simkernel has, in the order Linux 6.18
+ * registers them: tmpfs (shmem_init()) and proc (proc_root_init()) from
+ * start_kernel(), ramfs at fs_initcall, ext4 at module_init, mqueue at
+ * device_initcall after fs/ in link order.
+ */
+export const FS_INIT_ORDER = { tmpfs: 10, proc: 20, ramfs: 30, ext4: 40, mqueue: 50 } as const
 
 /** struct kstatfs, as statfs(2) returns it (f_flags filled in by the VFS). */
 export interface Kstatfs {
@@ -36,6 +45,13 @@ export interface FsType {
   readonly requiresDev: boolean
   /** statfs f_type. */
   readonly magic: number
+  /**
+   * Its place in the order Linux registers filesystems at boot (the
+   * initcall level, then link order), which /proc/filesystems lists: a
+   * type registered later but lower here is listed earlier. Types without
+   * one follow, in registration order. See FS_INIT_ORDER.
+   */
+  readonly initOrder?: number
   /** ->init_fs_context: set up fc.fsPrivate with defaults. */
   initFsContext(fc: FsContext): void
   /** ->parse_param: consume one parameter, or ENOPARAM when the key is not the type's. */
@@ -48,4 +64,10 @@ export interface FsType {
   showOptions(sb: Superblock): string
   /** ->statfs, without f_flags. */
   statfs(sb: Superblock): Omit<Kstatfs, "flags">
+  /**
+   * ->d_dname: the name a pseudo file's dentry shows in d_path() and as a
+   * mount root in mountinfo ("net:[4026531840]" for nsfs), for a
+   * filesystem whose files have no path.
+   */
+  readonly dname?: (dentry: Dentry) => string
 }

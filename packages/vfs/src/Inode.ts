@@ -1,9 +1,11 @@
 import { S_IFMT, S_IFDIR, S_IFLNK, S_IFREG, type SysError } from "@simkernel/abi"
 import { MNT_NOATIME, MNT_NODIRATIME, MNT_RELATIME, SB_NOATIME, SB_RDONLY } from "./constants.js"
-import type { Kgid, Kuid } from "@simkernel/cred"
+import type { CredValues, Kgid, Kuid } from "@simkernel/cred"
 import type { Dentry } from "./Dentry.js"
+import type { File } from "./File.js"
 import type { Path } from "./Path.js"
 import type { Superblock } from "./Superblock.js"
+import type { VfsTask } from "./Task.js"
 
 /**
  * Who is resolving a magic link: the walk's task context, opaque here
@@ -24,12 +26,50 @@ export interface InodeOperations {
    * an error.
    */
   readonly getLink?: (dentry: Dentry, task: MagicLinkTask) => string | Path | SysError
+  /**
+   * ->permission: replaces generic_permission() for this inode (procfs's
+   * hidepid= on /proc/PID, the ptrace check on /proc/PID/fdinfo). Called
+   * after the read-only checks; the answer is the walk's or open's.
+   */
+  readonly permission?: (cred: CredValues, inode: Inode, mask: number) => SysError | undefined
+  /**
+   * A directory whose ->lookup fails for a name it lacks instead of giving
+   * a negative dentry (procfs: ENOENT): creating that name (open O_CREAT,
+   * mkdir, mknod, symlink, link) fails with this, before any permission
+   * check.
+   */
+  readonly lookupError?: () => SysError
+  /**
+   * A directory without ->unlink, ->rmdir and ->rename (procfs): removing
+   * or renaming one of its entries is EPERM once may_delete() has passed.
+   */
+  readonly fixedEntries?: boolean
+  /**
+   * ->open of the inode's file_operations (do_dentry_open()): called for
+   * every open but O_PATH, after the permission checks, with the new File
+   * and the opener. It may give the File its operations and private data,
+   * or refuse (procfs's EACCES for /proc/PID/environ, nsfs's EPERM for
+   * writing); a refusing hook leaves the File untouched.
+   */
+  readonly open?: (file: File, task: VfsTask) => SysError | undefined
+  /**
+   * A mount took this inode's dentry as its root (dget() of mnt_root), and
+   * `iput` when the mount goes: nsfs holds the namespace for as long as a
+   * bind mount of /proc/PID/ns/KIND exists.
+   */
+  readonly ihold?: (inode: Inode) => void
+  readonly iput?: (inode: Inode) => void
 }
 
 /** A memfs file node: the storage of one regular file's data. */
 export interface DataNode {
-  /** Bytes written, or the filesystem's refusal (procfs's uid_map, hostname), which write(2) returns. */
-  write(buf: Uint8Array, off: number, len: number, pos: number): number | SysError
+  /**
+   * Bytes written (possibly fewer than `len`), or the filesystem's refusal
+   * (procfs's uid_map, hostname), which write(2) returns. `task` is the
+   * writer when write(2) calls it (procfs checks it, as Linux's ->write
+   * sees current).
+   */
+  write(buf: Uint8Array, off: number, len: number, pos: number, task?: VfsTask): number | SysError
   read(buf: Uint8Array, off: number, len: number, pos: number): number
   truncate(len: number): void
   getSize(): number

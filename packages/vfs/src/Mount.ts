@@ -52,6 +52,7 @@ export class Mount extends Refcounted {
   ) {
     super(vfs.registry, "mount")
     sb.get()
+    root.inode.iop?.ihold?.(root.inode)
     this.mntId = mntId
     this.uniqueId = vfs.nextMntUnique++
     this.flags = flags
@@ -120,6 +121,7 @@ export class Mount extends Refcounted {
       this.peers = undefined
     }
     this.vfs.mntIds.free(this.mntId)
+    this.root.inode.iop?.iput?.(this.root.inode)
     this.sb.put()
   }
 }

@@ -18,12 +18,14 @@ const fsuidgidHasMapping = (task: VfsTask, dir: Inode): boolean =>
   kuidHasMapping(dir.sb.userNs, task.cred.fsuid) && kgidHasMapping(dir.sb.userNs, task.cred.fsgid)
 
 /**
- * may_create(): EEXIST if the name is taken, ENOENT in a removed
- * directory, EOVERFLOW when the caller's ids cannot be stored, then write
+ * may_create(): EEXIST if the name is taken, the directory's lookup
+ * error for a name it cannot hold (procfs), ENOENT in a removed directory, EOVERFLOW when the caller's ids cannot be stored, then write
  * and search permission on the directory.
  */
 export const mayCreate = (task: VfsTask, dir: Dentry, name: string): SysError | undefined => {
   if (dir.lookup(name) !== undefined) return sysError("EEXIST")
+  const lookupError = dir.inode.iop?.lookupError
+  if (lookupError !== undefined) return lookupError()
   if (isDeadDir(dir.inode)) return sysError("ENOENT")
   if (!fsuidgidHasMapping(task, dir.inode)) return sysError("EOVERFLOW")
   return inodePermission(task.cred, dir.inode, MAY_WRITE | MAY_EXEC)

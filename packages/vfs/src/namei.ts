@@ -1,5 +1,5 @@
 import { AT_FDCWD, MAXSYMLINKS, NAME_MAX, PATH_MAX, sysError, type SysError } from "@simkernel/abi"
-import { MNT_NOSYMFOLLOW } from "./constants.js"
+import { MAY_EXEC, MNT_NOSYMFOLLOW } from "./constants.js"
 import type { Dentry } from "./Dentry.js"
 import type { Mount } from "./Mount.js"
 import type { Path } from "./Path.js"
@@ -204,7 +204,7 @@ export const linkPathWalk = (nd: NameiData, s: string): SysError | undefined => 
   for (;;) {
     const dir = nd.dentry.inode
     if (!dir.isDir) return sysError("ENOTDIR")
-    if (!mayExec(cred, dir)) return sysError("EACCES")
+    if (!mayExec(cred, dir)) return dir.iop?.permission?.(cred, dir, MAY_EXEC) ?? sysError("EACCES")
     let j = i
     while (j < n && s.charCodeAt(j) !== 47) j++
     const len = j - i
@@ -262,7 +262,7 @@ export const pathInit = (nd: NameiData, dirfd: number, name: string): SysError |
     if (f === undefined) return sysError("EBADF")
     const hook = f.fop?.dirfdRoot
     if (hook !== undefined) {
-      const r = hook(f, false)
+      const r = hook(f, false, name.length === 0)
       if ("errno" in r) return r
       start = r
     } else start = f

@@ -22,7 +22,7 @@ import {
   type SysError
 } from "@simkernel/abi"
 import { capable } from "@simkernel/cred"
-import { MAY_EXEC, MAY_READ, MAY_WRITE, PAGE_SIZE } from "./constants.js"
+import { MAY_EXEC, MAY_READ, MAY_WRITE, MNT_INTERNAL, PAGE_SIZE } from "./constants.js"
 import { Dentry } from "./Dentry.js"
 import { createEntry, dropNlink, isDeadDir, killDir, mayCreate, mntWantWrite } from "./inodeOps.js"
 import { filenameLookup, filenameParentat, LAST_DOT, LAST_DOTDOT, LAST_NORM, LAST_ROOT, LOOKUP_EMPTY, LOOKUP_FOLLOW, type NameiData } from "./namei.js"
@@ -43,9 +43,9 @@ interface CreateTarget {
 
 /**
  * filename_create(): walk to the parent; EEXIST for ".", ".." or "/" as
- * the last component and for an existing name, ENOENT for a missing one
- * with a trailing slash (unless a directory is wanted), ENAMETOOLONG,
- * then EROFS.
+ * the last component and for an existing name, the directory's lookup
+ * error (procfs), ENOENT for a missing one with a trailing slash (unless
+ * a directory is wanted), ENAMETOOLONG, then EROFS.
  */
 export const filenameCreate = (task: VfsTask, dirfd: number, path: string, lookupFlags: number, wantDir: boolean): CreateTarget | SysError => {
   const nd = filenameParentat(task, dirfd, path, lookupFlags)
@@ -54,6 +54,8 @@ export const filenameCreate = (task: VfsTask, dirfd: number, path: string, looku
   const ro = mntWantWrite(nd.mnt)
   const existing = nd.dentry.lookup(nd.last)
   if (existing !== undefined) return sysError("EEXIST")
+  const lookupError = nd.dentry.inode.iop?.lookupError
+  if (lookupError !== undefined) return lookupError()
   if (nd.last.length > 255) return sysError("ENAMETOOLONG")
   if (nd.lastSlash && !wantDir) return sysError("ENOENT")
   if (ro !== undefined) return ro
@@ -69,7 +71,7 @@ export const mkdirat = (task: VfsTask, dirfd: number, path: string, mode: number
   if (err !== undefined) return err
   const m = S_IFDIR | (mode & (S_IRWXUGO | S_ISVTX) & ~task.fs.umask)
   const d = createEntry(task, dir, t.name, m)
-  return "errno" in d ? d : undefined
+  return "errno" in d ? d : dir.inode.sb.commitChange(dir.inode, "dir")
 }
 
 /** may_mknod(): regular files, devices, FIFOs and sockets; a directory is EPERM, anything else EINVAL. */
@@ -111,7 +113,7 @@ export const mknodat = (task: VfsTask, dirfd: number, path: string, mode: number
   if (err !== undefined) return err
   if ((type === S_IFCHR || type === S_IFBLK) && !capable(task.cred, CAP_MKNOD)) return sysError("EPERM", "mknodat")
   const d = createEntry(task, dir, t.name, type | (m0 & S_IALLUGO), type === S_IFCHR || type === S_IFBLK ? dev : 0)
-  return "errno" in d ? d : undefined
+  return "errno" in d ? d : dir.inode.sb.commitChange(dir.inode, "dir")
 }
 
 /** symlinkat(2): ENOENT for an empty target, ENAMETOOLONG for one longer than a page (tmpfs). */
@@ -128,7 +130,7 @@ export const symlinkat = (task: VfsTask, target: string, newdirfd: number, linkp
   if ("errno" in d) return d
   d.inode.data = target
   d.inode.size = target.length
-  return undefined
+  return dir.inode.sb.commitChange(dir.inode, "dir")
 }
 
 /**
@@ -187,6 +189,7 @@ export const unlinkat = (task: VfsTask, dirfd: number, path: string, flags: numb
   if (!rmdir && nd.lastSlash) return sysError(victim.inode.isDir ? "EISDIR" : "ENOTDIR", "unlink")
   err = mayDelete(task, dir, victim, rmdir)
   if (err !== undefined) return err
+  if (dir.inode.iop?.fixedEntries === true) return sysError("EPERM", rmdir ? "rmdir" : "unlink")
   if (isLocalMountpoint(task, victim)) return sysError("EBUSY")
   if (rmdir) {
     if (victim.children !== undefined && victim.children.size > 0) return sysError("ENOTEMPTY", "rmdir")
@@ -200,7 +203,7 @@ export const unlinkat = (task: VfsTask, dirfd: number, path: string, flags: numb
   }
   dir.inode.touchMtime()
   detachMounts(victim)
-  return undefined
+  return dir.inode.sb.commitChange(dir.inode, "dir")
 }
 
 /**
@@ -243,7 +246,7 @@ export const linkat = (task: VfsTask, olddirfd: number, oldpath: string, newdirf
   inode.nlink++
   inode.touchCtime()
   dir.inode.touchMtime()
-  return undefined
+  return dir.inode.sb.commitChange(dir.inode, "dir")
 }
 
 /** lock_rename()'s trap: the child of `p1` on the way down to `p2`, if `p2` is below `p1`. */
@@ -301,6 +304,7 @@ export const renameat2 = (
   if (newD === undefined) err = mayCreate(task, newDir, newNd.last)
   else err = mayDelete(task, newDir, newD, exchange ? newD.inode.isDir : isDir)
   if (err !== undefined) return err
+  if (oldDir.inode.iop?.fixedEntries === true || newDir.inode.iop?.fixedEntries === true) return sysError("EPERM", "renameat2")
   if (newDir !== oldDir) {
     if (isDir && (err = inodePermission(task.cred, oldD.inode, MAY_WRITE)) !== undefined) return err
     if (exchange && newD!.inode.isDir && (err = inodePermission(task.cred, newD!.inode, MAY_WRITE)) !== undefined) return err
@@ -354,12 +358,13 @@ export const renameat2 = (
   }
   oldDir.inode.touchMtime()
   if (newDir !== oldDir) newDir.inode.touchMtime()
-  return undefined
+  return newDir.inode.sb.commitChange(newDir.inode, "dir")
 }
 
 /**
  * readlinkat(2): the link text; EINVAL for a non-symlink. A magic link
- * reads as the path of what it points at, seen from the caller's root.
+ * reads as the path of what it points at, seen from the caller's root,
+ * with " (deleted)" once that was removed (d_path()).
  */
 export const readlinkat = (task: VfsTask, dirfd: number, path: string): string | SysError => {
   const nd = filenameLookup(task, dirfd, path, LOOKUP_EMPTY)
@@ -371,7 +376,13 @@ export const readlinkat = (task: VfsTask, dirfd: number, path: string): string |
     const r = get(nd.dentry, task)
     if (typeof r === "string") return r
     if ("errno" in r) return r
-    return dPath(r.mnt, r.dentry, task.fs.root) ?? dPathFromTop(r.mnt, r.dentry)
+    // a pseudo file reached through an internal mount has no path: its d_dname()
+    const dname = r.mnt.sb.type.dname
+    if (dname !== undefined && (r.mnt.flags & MNT_INTERNAL) !== 0) return dname(r.dentry)
+    // d_path(): a removed file or directory (d_unlinked()) gets " (deleted)"; a pseudo
+    // filesystem's dentries (nsfs bind-mounted) are never that, as d_alloc_pseudo() makes them IS_ROOT
+    const deleted = r.dentry.unhashed && !r.dentry.isRoot && dname === undefined ? " (deleted)" : ""
+    return (dPath(r.mnt, r.dentry, task.fs.root) ?? dPathFromTop(r.mnt, r.dentry)) + deleted
   }
   inode.touchAtime(nd.mnt.flags, nd.mnt.isReadonly)
   return inode.data as string

@@ -64,6 +64,7 @@ import type { Path } from "./Path.js"
 import {
   addSlave,
   changeMntPropagation,
+  CL_COPY_MNT_NS_FILE,
   CL_COPY_UNBINDABLE,
   CL_MAKE_SHARED,
   CL_PRIVATE,
@@ -171,8 +172,10 @@ export const cloneMnt = (old: Mount, root: Dentry, flag: number): Mount | SysErr
 /**
  * copy_tree(): clone `srcRoot` at `dentry` and every mount below it whose
  * mountpoint lies under `dentry`. Unbindable mounts are EINVAL at the top
- * and skipped below (EPERM if also locked) unless CL_COPY_UNBINDABLE.
- * Locked mounts stay locked in the copy.
+ * and skipped below (EPERM if also locked) unless CL_COPY_UNBINDABLE;
+ * bind mounts of mount namespace files are skipped below unless
+ * CL_COPY_MNT_NS_FILE (a new namespace or a propagated copy never gets
+ * one). Locked mounts stay locked in the copy.
  */
 export const copyTree = (srcRoot: Mount, dentry: Dentry, flag: number): Mount | SysError => {
   if ((flag & CL_COPY_UNBINDABLE) === 0 && srcRoot.unbindable) return sysError("EINVAL")
@@ -186,6 +189,8 @@ export const copyTree = (srcRoot: Mount, dentry: Dentry, flag: number): Mount | 
         if (child.locked) return sysError("EPERM")
         continue
       }
+      // a bound mount namespace file is copied only where asked (a loop otherwise)
+      if ((flag & CL_COPY_MNT_NS_FILE) === 0 && isMntNsFile(child.root)) continue
       const c = cloneMnt(child, child.root, flag)
       if ("errno" in c) return c
       if (child.locked) c.flags |= MNT_LOCKED
@@ -446,11 +451,25 @@ const doRemount = (task: VfsTask, path: Path, sbFlags: number, mntFlags: number,
   }
 }
 
+/** A dentry of nsfs (ns_dentry_operations): what /proc/PID/ns/KIND leads to, bindable from the internal nsfs mount. */
+const isNsDentry = (d: Dentry): boolean => d.inode.sb.type.name === "nsfs" && !d.isRoot
+
+/**
+ * mnt_ns_loop(): binding a mount namespace's file into a namespace that is
+ * not older than it (its own included) could make a reference loop.
+ */
+const mntNsLoop = (task: VfsTask, d: Dentry): boolean =>
+  isMntNsFile(d) && task.mntNs.seq >= (d.inode.data as MountNamespace).seq
+
+/** is_mnt_ns_file(): the nsfs file of a mount namespace. */
+const isMntNsFile = (d: Dentry): boolean => isNsDentry(d) && (d.inode.data as { readonly kind: string }).kind === "mnt"
+
 /**
  * do_loopback(): MS_BIND (with MS_REC, the whole subtree) of `oldName` on
  * `path`. EINVAL for an empty source, an unbindable source, a source or
- * target outside the caller's namespace, or locked mounts that a
- * non-recursive bind would reveal.
+ * target outside the caller's namespace (a namespace file excepted, which
+ * keeps its namespace alive while bound), a mount namespace loop, or
+ * locked mounts that a non-recursive bind would reveal.
  */
 const doLoopback = (task: VfsTask, path: Path, oldName: string | null, recurse: boolean): SysError | undefined => {
   if (oldName === null || oldName === "") return sysError("EINVAL", "mount")
@@ -460,10 +479,11 @@ const doLoopback = (task: VfsTask, path: Path, oldName: string | null, recurse: 
   if ("errno" in where) return where
   if (!checkMnt(task, where.mnt)) return sysError("EINVAL", "mount")
   const src = old.mnt
+  if (mntNsLoop(task, old.dentry)) return sysError("EINVAL", "mount", "mount namespace loop")
   if (src.unbindable) return sysError("EINVAL", "mount", "unbindable source")
-  if (!checkMnt(task, src)) return sysError("EINVAL", "mount", "source in another namespace")
+  if (!checkMnt(task, src) && !isNsDentry(old.dentry)) return sysError("EINVAL", "mount", "source in another namespace")
   if (!recurse && hasLockedChildren(src, old.dentry)) return sysError("EINVAL", "mount")
-  const mnt = recurse ? copyTree(src, old.dentry, 0) : cloneMnt(src, old.dentry, 0)
+  const mnt = recurse ? copyTree(src, old.dentry, CL_COPY_MNT_NS_FILE) : cloneMnt(src, old.dentry, 0)
   if ("errno" in mnt) return mnt
   mnt.flags &= ~MNT_LOCKED
   const err = graftTree(task, mnt, where)

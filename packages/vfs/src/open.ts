@@ -194,7 +194,8 @@ const fileFlags = (openFlag: number): number =>
 
 /**
  * vfs_open(): EROFS to write through a read-only mount; a socket cannot
- * be opened (ENXIO); devices need a driver (ENXIO otherwise).
+ * be opened (ENXIO); devices need a driver (ENXIO otherwise); then the
+ * inode's ->open, which may refuse.
  */
 const vfsOpen = (task: VfsTask, path: Path, openFlag: number): File | SysError => {
   const inode = path.dentry.inode
@@ -208,7 +209,16 @@ const vfsOpen = (task: VfsTask, path: Path, openFlag: number): File | SysError =
     fop = path.mnt.sb.vfs.charDevices.get(inode.rdev) ?? charDeviceOps(inode.rdev)
     if (fop === undefined) return sysError("ENXIO")
   } else if (t === S_IFBLK) return sysError("ENXIO")
-  return new File(path, fileFlags(openFlag), task.cred, fop)
+  const file = new File(path, fileFlags(openFlag), task.cred, fop)
+  const open = inode.iop?.open
+  if (open !== undefined) {
+    const err = open(file, task)
+    if (err !== undefined) {
+      file.put()
+      return err
+    }
+  }
+  return file
 }
 
 /** do_truncate() of a freshly opened file (O_TRUNC). */
@@ -288,12 +298,16 @@ const openLastLookups = (task: VfsTask, nd: NameiData, op: OpenFlags): File | Sy
     if (child === undefined) {
       if (nd.last.length > 255) return sysError("ENAMETOOLONG")
       if ((openFlag & O_CREAT) === 0) return sysError("ENOENT")
+      const lookupError = dir.inode.iop?.lookupError
+      if (lookupError !== undefined) return lookupError()
       const ro = mntWantWrite(nd.mnt)
       if (ro !== undefined) return ro
       let err = mayCreate(task, dir, nd.last)
       if (err !== undefined) return err
       const d = createEntry(task, dir, nd.last, S_IFREG | (op.mode & S_IALLUGO & ~task.fs.umask))
       if ("errno" in d) return d
+      err = dir.inode.sb.commitChange(dir.inode, "dir")
+      if (err !== undefined) return err
       nd.dentry = d
       created = true
     } else {
@@ -325,7 +339,14 @@ const openLastLookups = (task: VfsTask, nd: NameiData, op: OpenFlags): File | Sy
   if (err !== undefined) return err
   const file = vfsOpen(task, path, openFlag)
   if ("errno" in file) return file
-  if (doTruncate) handleTruncate(inode)
+  if (doTruncate) {
+    handleTruncate(inode)
+    const e = inode.sb.commitChange(inode, "data")
+    if (e !== undefined) {
+      file.put()
+      return e
+    }
+  }
   return file
 }
 
@@ -512,7 +533,7 @@ const chmodCommon = (task: VfsTask, path: Path, mode: number): SysError | undefi
   if ((m & S_ISGID) !== 0 && !inGroupP(task.cred, inode.gid) && !capableWrtInodeUidgid(task.cred, inode.uid, inode.gid, CAP_FSETID)) m &= ~S_ISGID
   inode.mode = (inode.mode & S_IFMT) | m
   inode.touchCtime()
-  return undefined
+  return inode.sb.commitChange(inode, "attr")
 }
 
 /** fchmodat(2) (flags: AT_SYMLINK_NOFOLLOW as fchmodat2, AT_EMPTY_PATH). Symlinks' modes cannot change (EOPNOTSUPP). */
@@ -563,7 +584,7 @@ const chownCommon = (task: VfsTask, path: Path, user: number, group: number): Sy
   if (uid !== undefined) inode.uid = uid
   if (gid !== undefined) inode.gid = gid
   inode.touchCtime()
-  return undefined
+  return inode.sb.commitChange(inode, "attr")
 }
 
 /** fchownat(2). */
@@ -630,7 +651,7 @@ export const utimensat = (
   if (a !== undefined) [inode.atimeSec, inode.atimeNsec] = a
   if (m !== undefined) [inode.mtimeSec, inode.mtimeNsec] = m
   inode.touchCtime()
-  return undefined
+  return inode.sb.commitChange(inode, "attr")
 }
 
 /** do_truncate() for truncate(2)/ftruncate(2): EINVAL below 0, EISDIR, EINVAL for non-files, EFBIG past the limit. */
@@ -641,7 +662,7 @@ const doTruncate = (inode: Inode, length: number): SysError | undefined => {
   if (length > Number.MAX_SAFE_INTEGER) return sysError("EFBIG")
   truncateInode(inode, length)
   if ((inode.mode & S_ISUID) !== 0) inode.mode &= ~S_ISUID
-  return undefined
+  return inode.sb.commitChange(inode, "data")
 }
 
 /** ftruncate(2): EBADF/EINVAL unless the fd is open for writing. */

@@ -56,12 +56,17 @@ export const inodePermission = (cred: CredValues, inode: Inode, mask: number): S
     const t = inode.mode & S_IFMT
     if (t === S_IFREG || t === S_IFDIR || t === S_IFLNK) return sysError("EROFS")
   }
+  const own = inode.iop?.permission
+  if (own !== undefined) return own(cred, inode, mask)
   return genericPermission(cred, inode, mask) ? undefined : sysError("EACCES")
 }
 
 /** may_lookup() fast path: search permission on a directory. */
-export const mayExec = (cred: CredValues, inode: Inode): boolean =>
-  (inode.mode & S_IXUGO) === S_IXUGO || genericPermission(cred, inode, MAY_EXEC)
+export const mayExec = (cred: CredValues, inode: Inode): boolean => {
+  const own = inode.iop?.permission
+  if (own !== undefined) return own(cred, inode, MAY_EXEC) === undefined
+  return (inode.mode & S_IXUGO) === S_IXUGO || genericPermission(cred, inode, MAY_EXEC)
+}
 
 /** inode_owner_or_capable(): the fsuid owns the inode, or CAP_FOWNER over it. */
 export const inodeOwnerOrCapable = (cred: CredValues, inode: Inode): boolean =>

@@ -89,6 +89,12 @@ const dominatingId = (mnt: Mount, root: Path): number => {
   return 0
 }
 
+/** A mount's root as mountinfo shows it: the path inside its filesystem, or a pseudo file's d_dname() ("net:[4026531840]"). */
+const mountRootName = (m: Mount): string => {
+  const dname = m.sb.type.dname
+  return dname !== undefined && !m.root.isRoot ? dname(m.root) : m.root.pathFromRoot()
+}
+
 /** The namespace's mounts in the order the kernel lists them. */
 const listMounts = (ns: MountNamespace): Array<Mount> => [...ns.mounts].sort((a, b) => a.uniqueId - b.uniqueId)
 
@@ -105,7 +111,7 @@ export const showMountinfo = (reader: MountsReader): string => {
     if (mp === undefined) continue
     const sb = m.sb
     const parentId = m.parent?.mntId ?? m.mntId
-    let line = `${m.mntId} ${parentId} ${sb.devString} ${mangle(m.root.pathFromRoot())} ${mangle(mp)} ${m.flags & MNT_READONLY ? "ro" : "rw"}${mntOpts(m.flags)}`
+    let line = `${m.mntId} ${parentId} ${sb.devString} ${mangle(mountRootName(m))} ${mangle(mp)} ${m.flags & MNT_READONLY ? "ro" : "rw"}${mntOpts(m.flags)}`
     if (m.isShared) line += ` shared:${m.groupId}`
     if (m.master !== undefined) {
       const master = m.master.groupId

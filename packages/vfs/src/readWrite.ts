@@ -29,7 +29,7 @@ const fdgetWrite = (task: VfsTask, fd: number, syscall: string): File | SysError
 const fileRead = (file: File, buf: Uint8Array, pos: number): number | SysError => {
   const inode = file.inode
   const fop = file.fop
-  if (fop?.read !== undefined) return fop.read(file, buf)
+  if (fop?.read !== undefined) return fop.read(file, buf, pos)
   if (inode.isDir) return sysError("EISDIR", "read")
   if (!inode.isReg) return sysError("EINVAL", "read")
   if (pos >= inode.size) return 0
@@ -59,7 +59,7 @@ const fileWrite = (task: VfsTask, file: File, buf: Uint8Array, pos: number): num
   const n = end - pos
   if (n <= 0) return sysError("ENOSPC", "write")
   const bytes = Buffer.isBuffer(buf) ? buf : Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength)
-  const wrote = sb.dataNode(inode).write(bytes, 0, n, pos)
+  const wrote = sb.dataNode(inode).write(bytes, 0, n, pos, task)
   if (typeof wrote !== "number") {
     sb.unchargeTo(inode, inode.size)
     return wrote
@@ -71,7 +71,8 @@ const fileWrite = (task: VfsTask, file: File, buf: Uint8Array, pos: number): num
     inode.mode = m
   }
   inode.touchMtime()
-  return n
+  // a filesystem's data node may take less than it was given (a sysctl reads one number)
+  return sb.commitChange(inode, "data", pos, wrote) ?? wrote
 }
 
 /**

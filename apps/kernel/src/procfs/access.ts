@@ -3,11 +3,11 @@ import { type Cred, nsCapable } from "@simkernel/cred"
 import { type Kernel as Sched, type Task, TaskVfsView } from "@simkernel/sched"
 
 /**
- * Who is asking. The VFS does not pass the calling task to a filesystem's
- * lookup or read (only to ->get_link), so procfs asks the scheduler for the
- * running task (`sched.current`, set while a task's program runs); code
- * that calls the VFS from outside a task's fiber (boot, tests, the console)
- * names the task with asTask().
+ * Who is asking. The VFS passes the calling task to ->get_link, ->open and
+ * a data node's write, but not to lookup, ->permission or read, so for
+ * those procfs asks the scheduler for the running task (`sched.current`,
+ * set while a task's program runs); code that calls the VFS from outside a
+ * task's fiber (boot, tests, the console) names the task with asTask().
  */
 let named: Task | undefined = undefined
 
@@ -25,7 +25,7 @@ export const asTask = <A>(task: Task, f: () => A): A => {
 /** The current task: asTask()'s, else the one the scheduler runs, else PID 1 (a kernel-side caller). */
 export const currentTask = (sched: Sched): Task => named ?? sched.current ?? sched.initTask
 
-/** The task behind the walker a ->get_link receives (a TaskVfsView), else the current one. */
+/** The task behind the VfsTask a ->get_link, ->open or write receives (a TaskVfsView), else the current one. */
 export const walkerTask = (sched: Sched, walker: unknown): Task => (walker instanceof TaskVfsView ? walker.task : currentTask(sched))
 
 /**

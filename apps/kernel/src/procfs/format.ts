@@ -1,4 +1,4 @@
-import { SIG_DFL, SIG_IGN, _NSIG } from "@simkernel/abi"
+import { SIG_DFL, SIG_IGN, _NSIG, sysError, type SysError } from "@simkernel/abi"
 import { type Cred, fromKgidMunged, fromKuidMunged, type UserNamespace } from "@simkernel/cred"
 import { formatTimensOffsetLine } from "@simkernel/nsproxy"
 import { pidNrNs, type PidNamespace, type SigSet, type Task } from "@simkernel/sched"
@@ -42,13 +42,18 @@ const fdSize = (t: Task): number => {
   return size
 }
 
-/** The numbers of `pid` from namespace `ns` down to its innermost one, tab separated (NStgid:, NSpid:, ...). */
+/**
+ * NStgid:, NSpid:, NSpgid:, NSsid: (task_state()): for each namespace of
+ * the task's own pid from `ns` down to the innermost one, the task's tgid,
+ * pid, process group or session as that namespace numbers it (0 where it
+ * is not visible), tab separated.
+ */
 const nsNumbers = (t: Task, which: "tgid" | "pid" | "pgrp" | "session", ns: PidNamespace): string => {
-  const pid = which === "tgid" ? t.tgidPid : which === "pid" ? t.pid : which === "pgrp" ? t.signal.pgrp : t.signal.session
-  if (pidNrNs(pid, ns) === 0) return "0"
-  const out: Array<number> = []
-  for (let i = ns.level; i <= pid.level; i++) out.push(pid.nrs[i]!)
-  return out.join("\t")
+  const of = which === "tgid" ? t.tgidPid : which === "pid" ? t.pid : which === "pgrp" ? t.signal.pgrp : t.signal.session
+  const own = t.pid
+  let out = ""
+  for (let g = ns.level; g <= own.level; g++) out += `\t${pidNrNs(of, own.nss[g]!)}`
+  return out
 }
 
 /** task_ppid_nr_ns(): the parent's tgid as `ns` sees it (0 for PID 1 and for an exited task). */
@@ -59,13 +64,37 @@ const ppidIn = (t: Task, ns: PidNamespace): number => {
 }
 
 /**
+ * A live task has an mm, an exited one (a zombie) has none: status then
+ * leaves out the memory block, as proc_pid_status() does when
+ * get_task_mm() gives NULL.
+ */
+const hasMm = (t: Task): boolean => t.exitState.tag === "running"
+
+/** "%8lu kB" of task_mem(). */
+const kB = (key: string, n: number): string => `${key}:\t${String(n).padStart(8)} kB`
+
+/**
+ * The memory block of status (task_mem(), task_core_dumping(),
+ * task_thp_status(), task_untag_mask() on x86_64). Memory is not
+ * modelled: every size is 0; THP is enabled and no address bits are
+ * tagged, as on a machine with THP and without LAM.
+ */
+const memoryLines: ReadonlyArray<string> = [
+  ...["VmPeak", "VmSize", "VmLck", "VmPin", "VmHWM", "VmRSS", "RssAnon", "RssFile", "RssShmem", "VmData", "VmStk", "VmExe", "VmLib", "VmPTE", "VmSwap"].map((k) => kB(k, 0)),
+  kB("HugetlbPages", 0),
+  "CoreDumping:\t0",
+  "THP_enabled:\t1",
+  "untag_mask:\t0xffffffffffffffff"
+]
+
+/**
  * /proc/PID/status (proc_pid_status()), with the ids mapped into `userNs`
  * (the opener's user namespace, seq_user_ns()) and the pid numbers of the
  * proc mount's namespace `ns`. The lines and their order are those of
- * Linux 6.x; left out, as for a task without an mm (a kernel thread), are
- * the memory block (VmPeak..VmSwap, HugetlbPages, CoreDumping,
- * THP_enabled, untag_mask), and, not modelled, SigQ, the Speculation_*
- * lines and the Cpus_allowed/Mems_allowed lines.
+ * Linux 6.18 on x86_64. Not modelled, and printed as a one-CPU machine
+ * without memory accounting shows them: the memory block (zeros), SigQ
+ * (0/0: no queue count nor RLIMIT_SIGPENDING), the Speculation_* lines,
+ * Cpus_allowed/Mems_allowed (CPU 0, node 0) and the context switch counts.
  */
 export const showStatus = (t: Task, ns: PidNamespace, userNs: UserNamespace): string => {
   const c: Cred = t.cred
@@ -86,12 +115,14 @@ export const showStatus = (t: Task, ns: PidNamespace, userNs: UserNamespace): st
     `Gid:\t${g(c.gid)}\t${g(c.egid)}\t${g(c.sgid)}\t${g(c.fsgid)}`,
     `FDSize:\t${fdSize(t)}`,
     `Groups:\t${c.groups.map(g).join(" ")} `,
-    `NStgid:\t${nsNumbers(t, "tgid", ns)}`,
-    `NSpid:\t${nsNumbers(t, "pid", ns)}`,
-    `NSpgid:\t${nsNumbers(t, "pgrp", ns)}`,
-    `NSsid:\t${nsNumbers(t, "session", ns)}`,
+    `NStgid:${nsNumbers(t, "tgid", ns)}`,
+    `NSpid:${nsNumbers(t, "pid", ns)}`,
+    `NSpgid:${nsNumbers(t, "pgrp", ns)}`,
+    `NSsid:${nsNumbers(t, "session", ns)}`,
     `Kthread:\t0`,
+    ...(hasMm(t) ? memoryLines : []),
     `Threads:\t${t.signal.threads.length}`,
+    `SigQ:\t0/0`,
     `SigPnd:\t${sigHex(t.pending.set)}`,
     `ShdPnd:\t${sigHex(t.signal.shared.set)}`,
     `SigBlk:\t${sigHex(t.blocked)}`,
@@ -105,6 +136,12 @@ export const showStatus = (t: Task, ns: PidNamespace, userNs: UserNamespace): st
     `NoNewPrivs:\t0`,
     `Seccomp:\t0`,
     `Seccomp_filters:\t0`,
+    `Speculation_Store_Bypass:\tnot vulnerable`,
+    `SpeculationIndirectBranch:\tunsupported`,
+    `Cpus_allowed:\t1`,
+    `Cpus_allowed_list:\t0`,
+    `Mems_allowed:\t1`,
+    `Mems_allowed_list:\t0`,
     `voluntary_ctxt_switches:\t0`,
     `nonvoluntary_ctxt_switches:\t0`
   ]
@@ -124,14 +161,14 @@ const RLIM_INFINITY = "18446744073709551615"
  * /proc/PID/stat (do_task_stat()): the 52 fields. Modelled: pid, comm,
  * state, ppid, pgrp, session, tpgid (-1: no tty), flags, utime, stime,
  * cutime, cstime, priority (20), nice (0), num_threads, rsslim (unlimited),
- * the signal sets, wchan (1 while sleeping), exit_signal, exit_code (of a
+ * the signal sets (signals 1 to 31), wchan (1 unless running), exit_signal, exit_code (of a
  * zombie). Everything about memory, faults, times since boot, the CPU and
  * the scheduling class prints 0.
  */
 export const showStat = (t: Task, ns: PidNamespace): string => {
   const sig = t.signal
   const [ign, cgt] = sigIgnCatch(t)
-  const dec = (s: SigSet): string => BigInt.asUintN(64, s).toString()
+  const low31 = (s: SigSet): string => BigInt.asUintN(31, s).toString()
   const zombie = t.exitState.tag !== "running"
   const f: Array<string | number> = [
     t.pidIn(ns),
@@ -152,16 +189,17 @@ export const showStat = (t: Task, ns: PidNamespace): string => {
     0, // nice
     sig.threads.length,
     0, // itrealvalue
-    0, // starttime
+    ticks(t.startTime), // starttime
     0, // vsize
     0, // rss
     RLIM_INFINITY,
     0, 0, 0, 0, 0, // startcode endcode startstack kstkesp kstkeip
-    dec(t.pending.set | sig.shared.set),
-    dec(t.blocked),
-    dec(ign),
-    dec(cgt),
-    t.sched === "blocked" ? 1 : 0, // wchan
+    // "obsolete, decimal for Linux 2.0 compatibility": only signals 1 to 31
+    low31(t.pending.set | sig.shared.set),
+    low31(t.blocked),
+    low31(ign),
+    low31(cgt),
+    stateLetter(t) === "R" ? 0 : 1, // wchan: 1 for a task that is not running (a zombie too)
     0, 0, // nswap cnswap
     t.exitSignal,
     0, // processor
@@ -178,8 +216,11 @@ export const showStat = (t: Task, ns: PidNamespace): string => {
 /** /proc/PID/cmdline: the arguments, each ending in a NUL. */
 export const showCmdline = (t: Task): string => (t.exitState.tag === "running" ? t.argv.map((a) => a + "\0").join("") : "")
 
-/** /proc/PID/environ: the environment, each string ending in a NUL. */
-export const showEnviron = (t: Task): string => (t.exitState.tag === "running" ? t.envp.map((a) => a + "\0").join("") : "")
+/**
+ * /proc/PID/environ: the environment, each string ending in a NUL; ESRCH
+ * for a task without an mm (a zombie), as environ_open() finds none.
+ */
+export const showEnviron = (t: Task): string | SysError => (hasMm(t) ? t.envp.map((a) => a + "\0").join("") : sysError("ESRCH", "open"))
 
 /** /proc/PID/timens_offsets (proc_timens_show_offsets()): the time namespace children get. */
 export const showTimensOffsets = (t: Task): string => {

@@ -1,7 +1,14 @@
 import { Effect } from "effect"
-import { NAME_MAX, PROC_SUPER_MAGIC, S_IFDIR, S_IFLNK, S_IFREG, sysError, type SysError } from "@simkernel/abi"
+import { CAP_SYS_ADMIN, NAME_MAX, PROC_SUPER_MAGIC, S_IFDIR, S_IFLNK, S_IFREG, sysError, type SysError } from "@simkernel/abi"
 import {
-
+  type CredValues,
+  gidValid,
+  inEgroupP,
+  inGroupP,
+  type Kgid,
+  makeKgid,
+  makeKuid,
+  nsCapable,
   procGidMapShow,
   procGidMapWrite,
   procSetgroupsShow,
@@ -9,23 +16,32 @@ import {
   procUidMapShow,
   procUidMapWrite
 } from "@simkernel/cred"
-import { NEW_UTS_LEN, nsfsName } from "@simkernel/nsproxy"
+import { NEW_UTS_LEN, parseTimensOffsets } from "@simkernel/nsproxy"
+import { containersOf } from "../syscalls/container.js"
 import { nsOf } from "../syscalls/ns.js"
-import type { Kernel as Sched, PidNamespace, Task } from "@simkernel/sched"
+import { type Kernel as Sched, PID_MAX_LIMIT, type PidNamespace, RESERVED_PIDS, type Task } from "@simkernel/sched"
 import {
   type DataNode,
   Dentry,
+  type File,
+  type FileOperations,
+  genericPermission,
   type FdTable,
   type FsContext,
   type FsParameter,
   type FsStruct,
   type FsType,
   ENOPARAM,
+  FS_INIT_ORDER,
   FS_USERNS_MOUNT,
   Inode,
   type InodeOperations,
+  MAY_EXEC,
+  MAY_READ,
+  MAY_WRITE,
   MNT_INTERNAL,
   type MountNamespace,
+  nsGetPath,
   PAGE_SIZE,
   type Path,
   sgetAnon,
@@ -37,12 +53,22 @@ import {
 import { currentTask, ptraceMayAccessFsCreds, walkerTask } from "./access.js"
 import { showCmdline, showEnviron, showStat, showStatus, showTimensOffsets } from "./format.js"
 
+/** hidepid= values (enum proc_hidepid). */
+const HIDEPID_OFF = 0
+const HIDEPID_NO_ACCESS = 1
+const HIDEPID_INVISIBLE = 2
+const HIDEPID_NOT_PTRACEABLE = 4
+
 /** The proc part of a superblock (struct proc_fs_info): the PID namespace it shows, and its mount options. */
 export interface ProcFsInfo {
   readonly pidNs: PidNamespace
   readonly sched: Sched
-  readonly hidepid: string | undefined
-  readonly gid: number | undefined
+  readonly vfs: Vfs
+  /** hide_pid: HIDEPID_OFF, _NO_ACCESS, _INVISIBLE or _NOT_PTRACEABLE. */
+  readonly hidePid: number
+  /** pid_gid: members see every /proc/PID whatever hidepid says (undefined: none given). */
+  readonly pidGid: Kgid | undefined
+  /** subset=pid (pidonly): only the /proc/PID directories, self and thread-self. */
   readonly subsetPid: boolean
   /** Inode numbers by entry, so that an entry keeps its number across lookups. */
   readonly inos: Map<string, number>
@@ -52,8 +78,8 @@ export interface ProcFsInfo {
 /** The options of a proc mount being configured. */
 interface ProcContext {
   pidNs: PidNamespace
-  hidepid: string | undefined
-  gid: number | undefined
+  hidePid: number
+  pidGid: Kgid | undefined
   subsetPid: boolean
 }
 
@@ -62,28 +88,63 @@ interface ProcContext {
 
 /**
  * A generated file's text, as the seq_file buffer of one open: made when
- * the name is looked up (on open), so an open file keeps what it saw. A
- * write goes to `onWrite`, whose refusal write(2) returns; a file without
- * one refuses writes with EINVAL.
+ * the name is looked up for the task the scheduler runs, and again at open
+ * when the opener the VFS names is another task, so an open file keeps
+ * what its opener saw. What the text cannot be made for (a zombie's
+ * environ, ESRCH; its mounts, EINVAL) is the open's refusal, as the
+ * file's ->open gives it. A write goes to the entry's `write` with the
+ * writer (as write(2) names it) and the opener; a file without one refuses
+ * writes with EINVAL (a /proc/PID file without ->write: vfs_write()), or
+ * EIO for the files of the proc root (proc_reg_write() without
+ * ->proc_write).
  */
 class ProcText implements DataNode {
+  private bytes: Uint8Array
+  private refusal: SysError | undefined
   constructor(
-    private readonly bytes: Uint8Array,
-    private readonly onWrite: ((buf: Uint8Array, pos: number) => number | SysError) | undefined
-  ) {}
+    private readonly sched: Sched,
+    private readonly entry: FileEntry,
+    private opener: Task,
+    text: string | SysError
+  ) {
+    this.bytes = encoder.encode(typeof text === "string" ? text : "")
+    this.refusal = typeof text === "string" ? undefined : text
+  }
+  /** The seq_file open: the text as `opener` sees it, or why it cannot be made. */
+  openBy(opener: Task): SysError | undefined {
+    if (opener === this.opener) return this.refusal
+    const text = this.entry.show(opener)
+    if (typeof text !== "string") return text
+    this.bytes = encoder.encode(text)
+    this.refusal = undefined
+    this.opener = opener
+    return undefined
+  }
   read(buf: Uint8Array, off: number, len: number, pos: number): number {
     const n = Math.max(0, Math.min(len, this.bytes.length - pos))
     buf.set(this.bytes.subarray(pos, pos + n), off)
     return n
   }
-  write(buf: Uint8Array, off: number, len: number, pos: number): number | SysError {
-    return this.onWrite === undefined ? sysError("EINVAL", "write") : this.onWrite(buf.subarray(off, off + len), pos)
+  write(buf: Uint8Array, off: number, len: number, pos: number, task?: unknown): number | SysError {
+    const w = this.entry.write
+    if (w === undefined) return sysError(this.entry.pde === true ? "EIO" : "EINVAL", "write")
+    return w(walkerTask(this.sched, task), this.opener, buf.subarray(off, off + len), pos)
   }
   truncate(): void {}
   getSize(): number {
     return this.bytes.length
   }
 }
+
+/**
+ * The file operations of a generated file: read(2) takes the open's text
+ * (seq_read()), whatever the inode's size says (0, as every procfs file
+ * stats).
+ */
+const procTextFops = (data: ProcText): FileOperations => ({
+  name: "proc",
+  read: (_file, buf, pos) => data.read(buf, 0, buf.length, pos)
+})
 
 const encoder = new TextEncoder()
 const decoder = new TextDecoder()
@@ -96,6 +157,12 @@ type Entry =
       /** The text as `reader` sees it at open; an error makes the lookup fail. */
       readonly show: (reader: Task) => string | SysError
       readonly write?: (writer: Task, opener: Task, buf: Uint8Array, pos: number) => number | SysError
+      /** The file's ->open: a refusal (EACCES, EPERM) is open(2)'s answer. */
+      readonly open?: (opener: Task, file: File) => SysError | undefined
+      /** Its own ->permission in place of the mode bits (sysctl_perm()). */
+      readonly permission?: (caller: Task, mask: number) => SysError | undefined
+      /** A file of the proc root (a proc_dir_entry): a write without `write` is EIO, not EINVAL. */
+      readonly pde?: boolean
     }
   | { readonly type: "link"; readonly mode: number; readonly getLink: (walker: Task) => string | Path | SysError }
   | {
@@ -106,7 +173,11 @@ type Entry =
       readonly ident?: unknown
       /** Its own owner, when not the parent's entries' owner (a /proc/PID directory belongs to its task). */
       readonly owner?: () => readonly [number, number]
+      /** Its ->permission (proc_pid_permission(), proc_fdinfo_permission()); the mode bits without one. */
+      readonly permission?: (caller: Task, cred: CredValues, inode: Inode, mask: number) => SysError | undefined
     }
+
+type FileEntry = Extract<Entry, { readonly type: "file" }>
 
 /** A directory's contents: its names in readdir order, and what each is. */
 interface DirSpec {
@@ -151,21 +222,17 @@ class ProcDir extends Map<string, Dentry> {
     if (d !== undefined && d.inode.mode !== (modeOf(e) | e.mode)) d = undefined
     if (d !== undefined && e.type === "dir" && this.idents.get(name) !== e.ident) d = undefined
     if (e.type === "file") {
-      const reader = currentTask(info(this.sb).sched)
+      const sched = info(this.sb).sched
+      const reader = currentTask(sched)
       const text = e.show(reader)
       // a task that is gone: no entry; a refused reader (EACCES) still finds the
       // file, and the open's permission check on its mode answers it
       if (typeof text !== "string" && text.errno === "ENOENT") return undefined
-      const bytes = encoder.encode(typeof text === "string" ? text : "")
-      const opener = reader
-      const w = e.write
+      const data = new ProcText(sched, e, reader, text)
       const inode = new Inode(this.sb, inoFor(this.sb, key), S_IFREG | e.mode, uid, gid)
-      inode.data = new ProcText(
-        bytes,
-        w === undefined ? undefined : (buf, pos) => w(currentTask(info(this.sb).sched), opener, buf, pos)
-      )
-      inode.size = bytes.length
+      inode.data = data
       inode.nlink = 1
+      inode.iop = fileOps(sched, e, data)
       if (d === undefined) {
         d = new Dentry(name, this.self(), inode)
         this.cache.set(name, d)
@@ -183,6 +250,7 @@ class ProcDir extends Map<string, Dentry> {
       } else {
         const dd = d
         dd.children = new ProcDir(this.sb, () => dd, key, e.dir())
+        inode.iop = dirOps(info(this.sb).sched, e.permission)
         this.idents.set(name, e.ident)
       }
       this.cache.set(name, d)
@@ -231,6 +299,35 @@ class ProcDir extends Map<string, Dentry> {
   override delete(): boolean {
     return false
   }
+}
+
+/** What procfs answers for a name a directory lacks: its lookup fails (ENOENT), so nothing can be created there. */
+const lookupError = (): SysError => sysError("ENOENT")
+
+/** A directory's inode operations: the ENOENT lookup, no unlink, rmdir or rename (EPERM), and its own permission check if it has one. */
+const dirOps = (
+  sched: Sched,
+  permission: ((caller: Task, cred: CredValues, inode: Inode, mask: number) => SysError | undefined) | undefined
+): InodeOperations =>
+  permission === undefined
+    ? { lookupError, fixedEntries: true }
+    : { lookupError, fixedEntries: true, permission: (cred, inode, mask) => permission(currentTask(sched), cred, inode, mask) }
+
+/**
+ * A generated file's inode operations: ->open checks the opener the VFS
+ * names (the entry's own check) and makes the text for it; ->permission,
+ * if the entry has one, is given the running task.
+ */
+const fileOps = (sched: Sched, e: FileEntry, data: ProcText): InodeOperations => {
+  const check = e.open
+  const open = (file: File, task: unknown): SysError | undefined => {
+    const opener = walkerTask(sched, task)
+    const err = (check === undefined ? undefined : check(opener, file)) ?? data.openBy(opener)
+    if (err === undefined) file.fop = procTextFops(data)
+    return err
+  }
+  const permission = e.permission
+  return permission === undefined ? { open } : { open, permission: (_cred, _inode, mask) => permission(currentTask(sched), mask) }
 }
 
 const modeOf = (e: Entry): number => (e.type === "file" ? S_IFREG : e.type === "link" ? S_IFLNK : S_IFDIR)
@@ -282,16 +379,24 @@ const NS_NAMES = ["net", "uts", "ipc", "pid", "pid_for_children", "user", "mnt",
 /** The owner of a task's entries: its euid and egid (task_dump_owner(), every task counting as dumpable). */
 const taskOwner = (t: Task) => (): readonly [number, number] => [t.cred.euid, t.cred.egid]
 
-const nsDir = (t: Task): DirSpec => ({
-  names: () => NS_NAMES.filter((n) => nsOf(t, n) !== undefined),
+/**
+ * /proc/PID/ns: each link jumps to the namespace's nsfs file
+ * (proc_ns_get_link()), so open() gives a file setns() takes and
+ * `mount --bind` keeps the namespace alive; readlink shows "net:[N]".
+ */
+const nsDir = (t: Task, vfs: Vfs): DirSpec => ({
+  // proc_ns_dir_readdir(): every name, a zombie's too (its links are then ENOENT)
+  names: () => [...NS_NAMES],
   entry: (name) =>
     (NS_NAMES as ReadonlyArray<string>).includes(name)
       ? {
           type: "link",
           mode: 0o777,
-          getLink: checkedLink(t, () => {
+          getLink: checkedLink(t, (walker) => {
             const ns = nsOf(t, name)
-            return ns === undefined ? sysError("ENOENT", "readlink") : nsfsName(ns)
+            // pidns_for_children_get(): none until the namespace has its child reaper (its first task)
+            if (ns === undefined || (name === "pid_for_children" && !hasChildReaper(ns as PidNamespace))) return sysError("ENOENT", "readlink")
+            return nsGetPath(vfs, ns, walker.cred)
           })
         }
       : undefined,
@@ -309,8 +414,9 @@ const fdDir = (t: Task): DirSpec => ({
     const fd = parseFd(name)
     const f = fd === undefined ? undefined : filesOf(t)?.fdget(fd)
     if (f === undefined) return undefined
-    // the link's mode follows the file's access (tid_fd_update_inode())
-    const mode = 0o100 | (f.canRead ? 0o400 : 0) | (f.canWrite ? 0o200 : 0) | (f.isPath ? 0o400 : 0)
+    // the link's mode follows the file's access (tid_fd_update_inode()): r-x for
+    // reading, -wx for writing, nothing for an O_PATH file
+    const mode = f.isPath ? 0 : (f.canRead ? 0o500 : 0) | (f.canWrite ? 0o300 : 0)
     return {
       type: "link",
       mode,
@@ -333,8 +439,10 @@ const fdinfoDir = (t: Task): DirSpec => ({
     return {
       type: "file",
       mode: 0o444,
+      // seq_fdinfo_open(): proc_fdinfo_access_allowed()
+      open: (opener) => (ptraceMayAccessFsCreds(opener, t) ? undefined : sysError("EACCES", "open")),
       show: (reader) => {
-        if (!ptraceMayAccessFsCreds(reader, t)) return sysError("EACCES", "open")
+        if (!ptraceMayAccessFsCreds(reader, t)) return ""
         const files = filesOf(t)
         const f = files?.fdget(fd)
         if (files === undefined || f === undefined) return sysError("ENOENT", "open")
@@ -347,13 +455,40 @@ const fdinfoDir = (t: Task): DirSpec => ({
   gone: () => !alive(t)
 })
 
+/** TASK_COMM_LEN: a comm is at most 15 bytes and its NUL. */
+const TASK_COMM_LEN = 16
+
+/** Has the PID namespace its child reaper, its first task (pid_ns->child_reaper)? */
+const hasChildReaper = (ns: PidNamespace): boolean => ns.childReaper !== undefined
+
+/**
+ * timens_offsets_write(): at offset 0 only and shorter than a page
+ * (EINVAL), lines "<clock> <sec> <nsec>" (EINVAL when malformed), then
+ * proc_timens_set_offset() on the task's time namespace for children with
+ * the opener's credential: EPERM without CAP_SYS_TIME over its owner,
+ * ERANGE out of range, EACCES once a task has entered it. The clocks run
+ * from boot, so both are the kernel's uptime.
+ */
+const writeTimensOffsets = (sched: Sched, t: Task, opener: Task, buf: Uint8Array, pos: number): number | SysError => {
+  if (pos !== 0 || buf.length >= PAGE_SIZE) return sysError("EINVAL", "write")
+  const nul = buf.indexOf(0)
+  const offsets = parseTimensOffsets(decoder.decode(nul < 0 ? buf : buf.subarray(0, nul)))
+  if ("errno" in offsets) return offsets
+  const ns = t.nsproxy?.timeForChildren
+  if (ns === undefined) return sysError("ESRCH", "write")
+  const up = sched.uptimeNs()
+  const now = { sec: Math.floor(up / 1e9), nsec: up % 1e9 }
+  return ns.setOffsets(opener.cred, offsets, { monotonic: now, boottime: now }) ?? buf.length
+}
+
 const runEffect = (e: Effect.Effect<number, SysError>): number | SysError => {
   const r = Effect.runSync(Effect.result(e))
   return r._tag === "Success" ? r.success : r.failure
 }
 
 /** The files of /proc/PID (tgid_base_stuff) and /proc/PID/task/TID, in Linux's readdir order. */
-const taskEntries = (t: Task, pidNs: PidNamespace, withTaskDir: boolean): ReadonlyArray<readonly [string, Entry]> => {
+const taskEntries = (t: Task, i: ProcFsInfo, withTaskDir: boolean): ReadonlyArray<readonly [string, Entry]> => {
+  const pidNs = i.pidNs
   const file = (mode: number, show: (reader: Task) => string | SysError, write?: (writer: Task, opener: Task, buf: Uint8Array, pos: number) => number | SysError): Entry =>
     write === undefined ? { type: "file", mode, show } : { type: "file", mode, show, write }
   const mapWrite =
@@ -361,14 +496,37 @@ const taskEntries = (t: Task, pidNs: PidNamespace, withTaskDir: boolean): Readon
     (writer: Task, opener: Task, buf: Uint8Array, pos: number): number | SysError =>
       runEffect((kind === "uid" ? procUidMapWrite : procGidMapWrite)(t.cred.userNs, buf, writer.cred, opener.cred, pos))
   const out: Array<readonly [string, Entry]> = []
-  if (withTaskDir) out.push(["task", { type: "dir", mode: 0o555, dir: () => taskDir(t, pidNs) }])
+  if (withTaskDir) out.push(["task", { type: "dir", mode: 0o555, dir: () => taskDir(t, i), permission: pidPermission(i, t) }])
   out.push(
     ["fd", { type: "dir", mode: 0o500, dir: () => fdDir(t) }],
-    ["fdinfo", { type: "dir", mode: 0o555, dir: () => fdinfoDir(t) }],
-    ["ns", { type: "dir", mode: 0o511, dir: () => nsDir(t) }],
+    [
+      "fdinfo",
+      {
+        type: "dir",
+        mode: 0o555,
+        dir: () => fdinfoDir(t),
+        // proc_fdinfo_permission(): the ptrace check, then the mode bits
+        permission: (caller, cred, inode, mask) =>
+          !ptraceMayAccessFsCreds(caller, t) ? sysError("EACCES") : genericPermission(cred, inode, mask) ? undefined : sysError("EACCES")
+      }
+    ],
+    ["ns", { type: "dir", mode: 0o511, dir: () => nsDir(t, i.vfs) }],
     [
       "environ",
-      file(0o400, (reader) => (ptraceMayAccessFsCreds(reader, t) ? showEnviron(t) : sysError("EACCES", "open")))
+      {
+        type: "file",
+        mode: 0o400,
+        // environ_open() -> proc_mem_open() -> mm_access(): no mm (a zombie) is ESRCH, then the ptrace check EACCES
+        open: (opener) => {
+          const text = showEnviron(t)
+          if (typeof text !== "string") return text
+          return ptraceMayAccessFsCreds(opener, t) ? undefined : sysError("EACCES", "open")
+        },
+        show: (reader) => {
+          const text = showEnviron(t)
+          return typeof text !== "string" || ptraceMayAccessFsCreds(reader, t) ? text : ""
+        }
+      }
     ],
     ["status", file(0o444, (reader) => showStatus(t, pidNs, reader.cred.userNs))],
     ["stat", file(0o444, () => showStat(t, pidNs))],
@@ -379,11 +537,12 @@ const taskEntries = (t: Task, pidNs: PidNamespace, withTaskDir: boolean): Readon
         0o644,
         () => `${t.comm}\n`,
         (writer, _opener, buf) => {
-          // comm_write(): only the thread group itself may rename
+          // comm_write(): the first TASK_COMM_LEN - 1 bytes, newlines kept, up to a NUL
+          // (set_task_comm()); only the thread group itself may rename
           if (writer.signal !== t.signal) return sysError("EINVAL", "write")
-          const text = decoder.decode(buf)
-          const nl = text.indexOf("\n")
-          t.comm = (nl < 0 ? text : text.slice(0, nl)).slice(0, 15)
+          const head = buf.subarray(0, TASK_COMM_LEN - 1)
+          const nul = head.indexOf(0)
+          t.comm = decoder.decode(nul < 0 ? head : head.subarray(0, nul))
           return buf.length
         }
       )
@@ -392,14 +551,15 @@ const taskEntries = (t: Task, pidNs: PidNamespace, withTaskDir: boolean): Readon
       "mounts",
       file(0o444, () => {
         const r = mountsReader(t)
-        return r === undefined ? sysError("ENOENT", "open") : showMounts(r)
+        // mounts_open_common(): a task without an nsproxy (a zombie) is EINVAL
+        return r === undefined ? sysError("EINVAL", "open") : showMounts(r)
       })
     ],
     [
       "mountinfo",
       file(0o444, () => {
         const r = mountsReader(t)
-        return r === undefined ? sysError("ENOENT", "open") : showMountinfo(r)
+        return r === undefined ? sysError("EINVAL", "open") : showMountinfo(r)
       })
     ],
     [
@@ -424,29 +584,29 @@ const taskEntries = (t: Task, pidNs: PidNamespace, withTaskDir: boolean): Readon
         })
       }
     ],
-    // sched does not record the executable's file: ENOENT, as for a task without an mm
-    ["exe", { type: "link", mode: 0o777, getLink: checkedLink(t, () => sysError("ENOENT", "readlink")) }],
+    // proc_exe_link(): what the thread group executed; ENOENT for a task that never did (no mm)
+    ["exe", { type: "link", mode: 0o777, getLink: checkedLink(t, () => t.exePath ?? sysError("ENOENT", "readlink")) }],
     ["cgroup", file(0o444, (reader) => `0::${(reader.nsproxy?.cgroup ?? t.nsproxy?.cgroup)?.pathOf("/") ?? "/"}\n`)],
     ["uid_map", file(0o644, (reader) => procUidMapShow(t.cred.userNs, reader.cred), mapWrite("uid"))],
     ["gid_map", file(0o644, (reader) => procGidMapShow(t.cred.userNs, reader.cred), mapWrite("gid"))],
     [
       "setgroups",
-      file(
-        0o644,
-        () => procSetgroupsShow(t.cred.userNs),
-        (_writer, opener, buf, pos) => runEffect(procSetgroupsWrite(t.cred.userNs, buf, opener.cred, pos))
-      )
+      {
+        type: "file",
+        mode: 0o644,
+        // proc_setgroups_open(): opening for writing needs CAP_SYS_ADMIN over the task's user namespace
+        open: (opener, f) => (f.canWrite && !nsCapable(opener.cred, t.cred.userNs, CAP_SYS_ADMIN) ? sysError("EACCES", "open") : undefined),
+        show: () => procSetgroupsShow(t.cred.userNs),
+        write: (_writer, opener, buf, pos) => runEffect(procSetgroupsWrite(t.cred.userNs, buf, opener.cred, pos))
+      }
     ],
-    [
-      "timens_offsets",
-      file(0o644, () => showTimensOffsets(t))
-    ]
+    ["timens_offsets", file(0o644, () => showTimensOffsets(t), (_writer, opener, buf, pos) => writeTimensOffsets(i.sched, t, opener, buf, pos))]
   )
   return out
 }
 
-const entriesDir = (t: Task, pidNs: PidNamespace, withTaskDir: boolean): DirSpec => {
-  const list = (): ReadonlyArray<readonly [string, Entry]> => taskEntries(t, pidNs, withTaskDir)
+const entriesDir = (t: Task, i: ProcFsInfo, withTaskDir: boolean): DirSpec => {
+  const list = (): ReadonlyArray<readonly [string, Entry]> => taskEntries(t, i, withTaskDir)
   return {
     names: () => list().map(([n]) => n),
     entry: (name) => list().find(([n]) => n === name)?.[1],
@@ -456,16 +616,18 @@ const entriesDir = (t: Task, pidNs: PidNamespace, withTaskDir: boolean): DirSpec
 }
 
 /** /proc/PID/task: one directory per thread of the group. */
-const taskDir = (t: Task, pidNs: PidNamespace): DirSpec => ({
+const taskDir = (t: Task, i: ProcFsInfo): DirSpec => ({
   names: () =>
     t.signal.threads
       .filter(alive)
-      .map((th) => th.pidIn(pidNs))
+      .map((th) => th.pidIn(i.pidNs))
       .filter((n) => n > 0)
       .map(String),
   entry: (name) => {
-    const th = t.signal.threads.find((x) => String(x.pidIn(pidNs)) === name && alive(x))
-    return th === undefined ? undefined : { type: "dir", mode: 0o555, dir: () => entriesDir(th, pidNs, false), ident: th, owner: taskOwner(th) }
+    const th = t.signal.threads.find((x) => String(x.pidIn(i.pidNs)) === name && alive(x))
+    return th === undefined
+      ? undefined
+      : { type: "dir", mode: 0o555, dir: () => entriesDir(th, i, false), ident: th, owner: taskOwner(th), permission: pidPermission(i, th) }
   },
   owner: taskOwner(t),
   gone: () => !alive(t)
@@ -484,20 +646,70 @@ const visibleTgids = (pidNs: PidNamespace): Array<number> => {
   return out.sort((a, b) => a - b)
 }
 
-const ROOT_STATIC = ["filesystems", "mounts", "sys"] as const
+/**
+ * has_pid_permissions(): may `caller` see task `t` under the mount's
+ * hidepid= at level `min`? With hidepid=ptraceable only a ptrace-able
+ * task; below `min` anyone; members of gid= always; else ptrace access.
+ */
+const hasPidPermissions = (i: ProcFsInfo, caller: Task, t: Task, min: number): boolean => {
+  if (i.hidePid === HIDEPID_NOT_PTRACEABLE) return ptraceMayAccessFsCreds(caller, t)
+  if (i.hidePid < min) return true
+  if (i.pidGid !== undefined && inGroupP(caller.cred, i.pidGid)) return true
+  return ptraceMayAccessFsCreds(caller, t)
+}
+
+/**
+ * proc_pid_permission(): a /proc/PID (or task/TID) directory the caller
+ * may not access under hidepid= is EPERM (ENOENT with hidepid=invisible),
+ * then the mode bits.
+ */
+const pidPermission =
+  (i: ProcFsInfo, t: Task) =>
+  (caller: Task, cred: CredValues, inode: Inode, mask: number): SysError | undefined => {
+    if (!hasPidPermissions(i, caller, t, HIDEPID_NO_ACCESS)) return sysError(i.hidePid === HIDEPID_INVISIBLE ? "ENOENT" : "EPERM")
+    return genericPermission(cred, inode, mask) ? undefined : sysError("EACCES")
+  }
+
+/** The entries of the proc root other than self, thread-self and the pids (the proc_root PDE's), hidden by subset=pid. */
+const ROOT_STATIC = ["filesystems", "mounts", "sys", "uptime"] as const
+
+/**
+ * /proc/uptime (uptime_proc_show()): seconds since boot on the kernel's
+ * clock and the idle time, each with two decimals; nothing is counted as
+ * idle here.
+ */
+const showUptime = (sched: Sched): string => {
+  const cs = Math.floor(sched.uptimeNs() / 10_000_000)
+  return `${Math.floor(cs / 100)}.${String(cs % 100).padStart(2, "0")} 0.00\n`
+}
 
 const rootDir = (vfs: Vfs, i: ProcFsInfo): DirSpec => {
   const pidNs = i.pidNs
+  // proc_pid_readdir(): tasks hidden from the reader by hidepid= are left out
+  const visible = (): Array<number> => {
+    const all = visibleTgids(pidNs)
+    if (i.hidePid < HIDEPID_INVISIBLE) return all
+    const reader = currentTask(i.sched)
+    return all.filter((nr) => hasPidPermissions(i, reader, pidNs.findPid(nr)!.task!, HIDEPID_INVISIBLE))
+  }
   return {
-    names: () => [...ROOT_STATIC, "self", "thread-self", ...visibleTgids(pidNs).map(String)],
+    // /proc/containers (kernel/container.c) exists only on a kernel with the container subsystem
+    names: () => [...(i.subsetPid || containersOf(i.sched) === undefined ? [] : ["containers"]), ...(i.subsetPid ? [] : ROOT_STATIC), "self", "thread-self", ...visible().map(String)],
     entry: (name) => {
+      if (i.subsetPid && (ROOT_STATIC as ReadonlyArray<string>).includes(name)) return undefined
       switch (name) {
+        case "containers": {
+          const cs = i.subsetPid ? undefined : containersOf(i.sched)
+          return cs === undefined ? undefined : { type: "file", mode: 0o444, pde: true, show: (reader) => cs.procContainers(reader) }
+        }
         case "filesystems":
-          return { type: "file", mode: 0o444, show: () => vfs.procFilesystems() }
+          return { type: "file", mode: 0o444, pde: true, show: () => vfs.procFilesystems() }
         case "mounts":
           return { type: "link", mode: 0o777, getLink: () => "self/mounts" }
         case "sys":
           return { type: "dir", mode: 0o555, dir: () => sysDir }
+        case "uptime":
+          return { type: "file", mode: 0o444, pde: true, show: () => showUptime(i.sched) }
         case "self":
           return {
             type: "link",
@@ -522,7 +734,9 @@ const rootDir = (vfs: Vfs, i: ProcFsInfo): DirSpec => {
       if (nr === undefined) return undefined
       const t = pidNs.findPid(nr)?.task
       if (t === undefined || !t.isLeader || !alive(t)) return undefined
-      return { type: "dir", mode: 0o555, dir: () => entriesDir(t, pidNs, true), ident: t, owner: taskOwner(t) }
+      // hidepid=invisible and ptraceable: a task the caller may not access is not there
+      if (i.hidePid >= HIDEPID_INVISIBLE && !hasPidPermissions(i, currentTask(i.sched), t, HIDEPID_NO_ACCESS)) return undefined
+      return { type: "dir", mode: 0o555, dir: () => entriesDir(t, i, true), ident: t, owner: taskOwner(t), permission: pidPermission(i, t) }
     },
     owner: () => [0, 0]
   }
@@ -551,11 +765,72 @@ const hostnameEntry: Entry = {
   }
 }
 
-/** /proc/sys/kernel/pid_max: the reader's PID namespace's limit (per namespace since Linux 6.14); read-only here. */
+/** proc_skip_spaces(): the bytes isspace() accepts. */
+const isSpace = (b: number): boolean => b === 0x20 || (b >= 0x09 && b <= 0x0d)
+
+/**
+ * One integer of a sysctl write, as __do_proc_dointvec() reads it: spaces
+ * skipped, an optional '-', a number in C's base 0 (0x hex, 0 octal), then
+ * the end or a space, tab or newline (EINVAL otherwise); the spaces after
+ * it count as consumed. `undefined` for a buffer of spaces only.
+ */
+const parseSysctlInt = (buf: Uint8Array): { readonly value: number; readonly used: number } | undefined | SysError => {
+  let p = 0
+  while (p < buf.length && isSpace(buf[p]!)) p++
+  if (p === buf.length) return undefined
+  const text = decoder.decode(buf.subarray(p, Math.min(buf.length, p + 22)))
+  const m = /^(-?)(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)/.exec(text)
+  if (m === null) return sysError("EINVAL", "write")
+  const digits = m[2]!
+  const magnitude = /^0[xX]/.test(digits) ? parseInt(digits.slice(2), 16) : digits.length > 1 && digits[0] === "0" ? parseInt(digits, 8) : Number(digits)
+  p += m[0].length
+  if (p < buf.length && buf[p] !== 0x20 && buf[p] !== 0x09 && buf[p] !== 0x0a) return sysError("EINVAL", "write")
+  while (p < buf.length && isSpace(buf[p]!)) p++
+  return { value: m[1] === "-" ? -magnitude : magnitude, used: p }
+}
+
+/**
+ * pid_table_root_permissions(): the pid_max file of a PID namespace is
+ * writable (its owner bits) for a caller with CAP_SYS_ADMIN over the
+ * namespace's owner or whose euid is that namespace's root, readable
+ * (group bits) for members of its root group, else the others' bits;
+ * test_perm() then checks the access wanted (EACCES).
+ */
+const pidMaxPermission = (caller: Task, mask: number): SysError | undefined => {
+  const pidNs = caller.activePidNs
+  const owner = pidNs.ownerNs ?? caller.cred.userNs
+  const mode = 0o644
+  const bits =
+    nsCapable(caller.cred, owner, CAP_SYS_ADMIN) || caller.cred.euid === makeKuid(owner, 0)
+      ? (mode >> 6) & 7
+      : inEgroupP(caller.cred, makeKgid(owner, 0))
+        ? (mode >> 3) & 7
+        : mode & 7
+  return (mask & (MAY_READ | MAY_WRITE | MAY_EXEC) & ~bits) === 0 ? undefined : sysError("EACCES")
+}
+
+/**
+ * /proc/sys/kernel/pid_max: the caller's PID namespace's limit (per
+ * namespace since Linux 6.14; a new namespace starts at PID_MAX_LIMIT).
+ * A write (proc_dointvec_minmax()) takes RESERVED_PIDS + 1 ..
+ * PID_MAX_LIMIT, EINVAL otherwise, in the opener's namespace; the next
+ * pid allocated there stays below it. A write past offset 0 is ignored
+ * (sysctl_writes_strict).
+ */
 const pidMaxEntry: Entry = {
   type: "file",
-  mode: 0o444,
-  show: (reader) => `${reader.activePidNs.pidMax}\n`
+  mode: 0o644,
+  permission: pidMaxPermission,
+  show: (reader) => `${reader.activePidNs.pidMax}\n`,
+  write: (_writer, opener, buf, pos) => {
+    if (pos !== 0) return buf.length
+    const r = parseSysctlInt(buf)
+    if (r === undefined) return buf.length
+    if ("errno" in r) return r
+    if (r.value < RESERVED_PIDS + 1 || r.value > PID_MAX_LIMIT) return sysError("EINVAL", "write")
+    opener.activePidNs.pidMax = r.value
+    return r.used
+  }
 }
 
 const sysKernelDir: DirSpec = {
@@ -573,24 +848,53 @@ const sysDir: DirSpec = {
 // ---------------------------------------------------------------------------
 // The filesystem type
 
-const HIDEPID = new Set(["0", "1", "2", "4", "off", "noaccess", "invisible", "ptraceable"])
+/** hidepid= by name (proc_parse_hidepid_param()). */
+const HIDEPID: ReadonlyMap<string, number> = new Map([
+  ["off", HIDEPID_OFF],
+  ["noaccess", HIDEPID_NO_ACCESS],
+  ["invisible", HIDEPID_INVISIBLE],
+  ["ptraceable", HIDEPID_NOT_PTRACEABLE]
+])
+
+/**
+ * A hidepid= value: a number as kstrtouint() base 0 reads it (decimal,
+ * 0x hex, 0 octal, one trailing newline allowed) that valid_hidepid()
+ * accepts, or one of the names.
+ */
+const parseHidepid = (value: string): number | undefined => {
+  const m = /^(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)\n?$/.exec(value)
+  if (m === null) return HIDEPID.get(value)
+  const digits = m[1]!
+  const n = /^0[xX]/.test(digits) ? parseInt(digits.slice(2), 16) : digits.length > 1 && digits[0] === "0" ? parseInt(digits, 8) : Number(digits)
+  return n === HIDEPID_OFF || n === HIDEPID_NO_ACCESS || n === HIDEPID_INVISIBLE || n === HIDEPID_NOT_PTRACEABLE ? n : undefined
+}
+
+/** hidepid2str(). */
+const HIDEPID_NAMES: ReadonlyMap<number, string> = new Map([
+  [HIDEPID_NO_ACCESS, "noaccess"],
+  [HIDEPID_INVISIBLE, "invisible"],
+  [HIDEPID_NOT_PTRACEABLE, "ptraceable"]
+])
 
 /**
  * The "proc" filesystem type (fs/proc/root.c): every mount is a new
  * superblock (get_tree_nodev()) showing the PID namespace of the task that
  * configures it (proc_init_fs_context() takes task_active_pid_ns(current)),
- * owned by that namespace's user namespace; `hidepid=`, `gid=` and
- * `subset=pid` are accepted and shown (not enforced).
+ * owned by that namespace's user namespace. `hidepid=` hides other
+ * users' /proc/PID (EPERM to enter with noaccess, absent with invisible
+ * and ptraceable) from all but members of `gid=`; `subset=pid` leaves only
+ * the pid directories, self and thread-self.
  */
 export const procfsType = (vfs: Vfs, sched: Sched): FsType => {
   const type: FsType = {
     name: "proc",
+    initOrder: FS_INIT_ORDER.proc,
     fsFlags: FS_USERNS_MOUNT,
     requiresDev: false,
     magic: PROC_SUPER_MAGIC,
     initFsContext(fc: FsContext) {
       const pidNs = currentTask(sched).activePidNs
-      fc.fsPrivate = { pidNs, hidepid: undefined, gid: undefined, subsetPid: false } satisfies ProcContext
+      fc.fsPrivate = { pidNs, hidePid: HIDEPID_OFF, pidGid: undefined, subsetPid: false } satisfies ProcContext
       const owner = pidNs.ownerNs
       if (owner !== undefined) fc.setUserNs(owner as never)
     },
@@ -598,17 +902,24 @@ export const procfsType = (vfs: Vfs, sched: Sched): FsType => {
       const ctx = fc.fsPrivate as ProcContext
       const value = param.type === "string" ? param.string : undefined
       switch (param.key) {
-        case "hidepid":
-          if (value === undefined || !HIDEPID.has(value)) return sysError("EINVAL", "fsconfig", `proc: Unknown value for 'hidepid'`)
-          ctx.hidepid = value
+        case "hidepid": {
+          // proc_parse_hidepid_param(): its messages carry their own "proc: " (invalf())
+          if (value === undefined) return fc.invalfVfs("proc: unexpected type of hidepid value\n")
+          const level = parseHidepid(value)
+          if (level === undefined) return fc.invalfVfs(`proc: unknown value of hidepid - ${value}\n`)
+          ctx.hidePid = level
           return undefined
+        }
         case "gid": {
           if (value === undefined || !/^[0-9]+$/.test(value)) return sysError("EINVAL", "fsconfig", `proc: Bad value for 'gid'`)
-          ctx.gid = Number(value)
+          // the group as the mounter names it (make_kgid(current_user_ns(), ...)); unmapped is EINVAL
+          const kgid = makeKgid(fc.cred.userNs, Number(value))
+          if (!gidValid(kgid)) return sysError("EINVAL", "fsconfig", `proc: Bad value for 'gid'`)
+          ctx.pidGid = kgid
           return undefined
         }
         case "subset":
-          if (value !== "pid") return sysError("EINVAL", "fsconfig", `proc: Unknown subset '${value ?? ""}'`)
+          if (value !== "pid") return fc.invalfVfs(`proc: unsupported subset option - ${value ?? ""}\n`)
           ctx.subsetPid = true
           return undefined
         default:
@@ -619,12 +930,14 @@ export const procfsType = (vfs: Vfs, sched: Sched): FsType => {
       const ctx = fc.fsPrivate as ProcContext
       const sb = sgetAnon(fc.vfs, type, fc.userNs, fc.sbFlags)
       if ("errno" in sb) return sb
-      const i: ProcFsInfo = { pidNs: ctx.pidNs, sched, hidepid: ctx.hidepid, gid: ctx.gid, subsetPid: ctx.subsetPid, inos: new Map(), nextIno: 2 }
+      // FSCONFIG_SET_CONTAINER gave the context the container's PID namespace (proc_fill_super() reads fc's)
+      const i: ProcFsInfo = { pidNs: (fc.pidNs as PidNamespace | undefined) ?? ctx.pidNs, sched, vfs, hidePid: ctx.hidePid, pidGid: ctx.pidGid, subsetPid: ctx.subsetPid, inos: new Map(), nextIno: 2 }
       sb.fsInfo = i
       // nothing can be created in proc: no inode slots for newInode()
       sb.maxInodes = 1
       sb.usedInodes = 1
       const root = new Inode(sb, 1, S_IFDIR | 0o555, 0, 0)
+      root.iop = dirOps(sched, undefined)
       const d = new Dentry("/", undefined, root)
       d.children = new ProcDir(sb, () => d, "", rootDir(vfs, i))
       sb.root = d
@@ -637,11 +950,9 @@ export const procfsType = (vfs: Vfs, sched: Sched): FsType => {
     showOptions(sb: Superblock) {
       const i = info(sb)
       let s = ""
-      if (i.gid !== undefined && i.gid !== 0) s += `,gid=${i.gid}`
-      if (i.hidepid !== undefined && i.hidepid !== "0" && i.hidepid !== "off") {
-        const names: Record<string, string> = { "1": "noaccess", "2": "invisible", "4": "ptraceable" }
-        s += `,hidepid=${names[i.hidepid] ?? i.hidepid}`
-      }
+      if (i.pidGid !== undefined && i.pidGid !== 0) s += `,gid=${i.pidGid}`
+      const hidepid = HIDEPID_NAMES.get(i.hidePid)
+      if (hidepid !== undefined) s += `,hidepid=${hidepid}`
       if (i.subsetPid) s += ",subset=pid"
       return s
     },

@@ -58,7 +58,7 @@ const userName = (uid: number): string => (uid === 0 ? "root" : uid === 65534 ? 
 
 /** Clock ticks (USER_HZ) as ps's [DD-]HH:MM:SS. */
 const cputime = (ticks: number): string => {
-  const s = Math.floor(ticks / 100)
+  const s = Math.floor(ticks / HZ)
   const two = (n: number): string => String(n).padStart(2, "0")
   const days = Math.floor(s / 86400)
   return `${days > 0 ? `${days}-` : ""}${two(Math.floor(s / 3600) % 24)}:${two(Math.floor(s / 60) % 60)}:${two(s % 60)}`
@@ -70,6 +70,43 @@ const pidDigits = (sys: Syscalls): Effect.Effect<number> =>
     const max = Number(text?.trim())
     return text === undefined || !Number.isInteger(max) || max < 2 ? 5 : Math.max(5, String(max - 1).length)
   })
+
+/** Seconds since boot, from /proc/uptime (0 when it cannot be read). */
+const uptimeSeconds = (sys: Syscalls): Effect.Effect<number> =>
+  Effect.map(readFile(sys, "/proc/uptime"), (text) => {
+    const secs = Number(text?.split(" ")[0])
+    return Number.isFinite(secs) ? secs : 0
+  })
+
+/** USER_HZ: the clock ticks /proc/PID/stat counts in. */
+const HZ = 100
+
+/**
+ * ps's C column (pr_c()): CPU use over the process's life in percent,
+ * whole seconds of life as cook_etime() counts them, at most 99.
+ */
+const cpuPercent = (p: ProcInfo, uptime: number): number => {
+  const started = Math.floor(p.starttime / HZ)
+  const seconds = Math.floor(uptime) >= started ? Math.floor(uptime) - started : 0
+  return seconds === 0 ? 0 : Math.min(99, Math.floor(Math.floor((p.ticks * 100) / HZ) / seconds))
+}
+
+const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"] as const
+
+/**
+ * ps's STIME (pr_stime()): the start as "HH:MM" when it was today, "MmmDD"
+ * earlier this year, else the year. The simulated kernel has no wall
+ * clock: boot is at the epoch, so now is the uptime past it (UTC).
+ */
+const startTime = (p: ProcInfo, uptime: number): string => {
+  const start = new Date(Math.floor(p.starttime / HZ) * 1000)
+  const now = new Date(Math.floor(uptime) * 1000)
+  const two = (n: number): string => String(n).padStart(2, "0")
+  if (start.getUTCFullYear() !== now.getUTCFullYear()) return String(start.getUTCFullYear())
+  const sameDay = start.getUTCMonth() === now.getUTCMonth() && start.getUTCDate() === now.getUTCDate()
+  if (!sameDay) return `${MONTHS[start.getUTCMonth()]}${two(start.getUTCDate())}`
+  return `${two(start.getUTCHours())}:${two(start.getUTCMinutes())}`
+}
 
 const PS_USAGE =
   "\nUsage:\n ps [options]\n\n Try 'ps --help <simple|list|output|threads|misc|all>'\n  or 'ps --help <s|l|o|t|m|a>'\n for additional help text.\n\nFor more details see ps(1).\n"
@@ -88,19 +125,18 @@ const ps = program((sys, argv) =>
       full ||= a.includes("f")
     }
     const w = yield* pidDigits(sys)
+    const uptime = yield* uptimeSeconds(sys)
     const self = yield* procInfo(sys, "self")
     const procs = (yield* infos(sys)).filter((p) => all || (p.euid === self?.euid && p.ttyNr === self.ttyNr))
     // the tty number has no name without /dev/pts lookups this kernel lacks, so only "no tty" prints
     const tty = (p: ProcInfo): string => (p.ttyNr === 0 ? "?" : String(p.ttyNr)).padEnd(8)
     const pid = (n: number | string): string => String(n).padStart(w)
-    // starttime is in ticks since boot, and the simulated boot is at the epoch
-    const stime = (p: ProcInfo): string => new Date(Math.floor(p.starttime / 100) * 1000).toISOString().slice(11, 16)
     const lines = full
       ? [
           `${"UID".padEnd(8)} ${pid("PID")} ${pid("PPID")}  C STIME ${"TTY".padEnd(8)}     TIME CMD`,
           ...procs.map(
             (p) =>
-              `${userName(p.euid).padEnd(8)} ${pid(p.pid)} ${pid(p.ppid)}  0 ${stime(p)} ${tty(p)} ${cputime(p.ticks)} ${p.args.length === 0 ? `[${p.comm}]` : p.args.join(" ")}`
+              `${userName(p.euid).padEnd(8)} ${pid(p.pid)} ${pid(p.ppid)} ${String(cpuPercent(p, uptime)).padStart(2)} ${startTime(p, uptime).padStart(5)} ${tty(p)} ${cputime(p.ticks)} ${p.args.length === 0 ? `[${p.comm}]` : p.args.join(" ")}`
           )
         ]
       : [`${pid("PID")} ${"TTY".padEnd(8)}     TIME CMD`, ...procs.map((p) => `${pid(p.pid)} ${tty(p)} ${cputime(p.ticks)} ${p.comm}`)]
