@@ -70,7 +70,8 @@ SYS = {
     "unlinkat": 263, "symlinkat": 266, "unshare": 272, "setns": 308,
     "open_tree": 428, "move_mount": 429, "fsopen": 430, "fsconfig": 431,
     "fsmount": 432, "fspick": 433, "pidfd_open": 434, "mount_setattr": 442,
-    "open_tree_attr": 467,
+    "open_tree_attr": 467, "readlinkat": 267, "chroot": 161,
+    "sethostname": 170,
 }
 
 # Constant names a scenario may use in a flags/int expression.
@@ -204,10 +205,14 @@ REAL_CALLS = {
     "setns": (["fd", "flags"], False),
     "fchdir": (["fd"], False),
     "chdir": (["str"], False),
+    "chroot": (["str"], False),
+    # a simkernel addition of FORMAT.md section 8: sethostname(name, len)
+    "sethostname": (["str", "flags"], False),
 }
 
 OBSERVATIONS = {"mountinfo", "listdir", "stat", "statfs", "read", "fsmsg",
-                "write", "nsfd", "cloexec", "same_file", "poll"}
+                "write", "nsfd", "cloexec", "same_file", "poll", "read_file",
+                "readlink"}
 PROCESS_CALLS = {"fork", "waitpid", "kill", "getpid", "getppid", "pause",
                  "exit", "prctl", "signal_ignore", "signal_default",
                  "signal_catch"}
@@ -490,6 +495,15 @@ def proc_write(ctx, rel, text):
         os.close(fd)
 
 
+# (st_dev, st_ino) of the UTS namespace the runner started in (set in the scenario process)
+HOST_UTS = None
+
+
+def uts_ns_id(procfd):
+    st = os.stat("self/ns/uts", dir_fd=procfd)
+    return (st.st_dev, st.st_ino)
+
+
 def self_hostpid(procfd):
     return int(os.readlink("self", dir_fd=procfd))
 
@@ -736,6 +750,137 @@ def file_tree():
 
 
 # ---------------------------------------------------------------------------
+# read_file and readlink normalisation (FORMAT.md 4.1); the same rules as
+# apps/kernel/src/conformance/procfsObserve.ts
+# ---------------------------------------------------------------------------
+
+READ_FORMATS = ("lines", "nul", "status", "stat", "host-status", "host-stat",
+                "fdinfo", "mountinfo")
+MASK = "*"
+STATUS_MASKED = {"FDSize", "HugetlbPages", "THP_enabled", "untag_mask", "SigQ",
+                 "voluntary_ctxt_switches", "nonvoluntary_ctxt_switches"}
+STATUS_MASKED_PREFIXES = ("Vm", "Rss", "Speculation", "Cpus_allowed",
+                          "Mems_allowed", "x86_")
+FDINFO_MASKED = {"mnt_id", "ino"}
+# pid-valued status keys and stat fields, masked by host-status / host-stat
+STATUS_PIDS = {"Tgid", "Pid", "PPid", "TracerPid", "NStgid", "NSpid", "NSpgid", "NSsid"}
+STAT_PIDS = {1, 4, 5, 6, 8}
+STAT_MASKED = {9, 10, 11, 12, 13, 14, 15, 16, 17, 22, 23, 24, 26, 27, 28, 29,
+               30, 39, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51}
+_LINK_INUM = re.compile(r"^([A-Za-z_]+):\[[0-9]+\]$")
+
+
+def _mask_keyed(line, masked):
+    key, colon, _ = line.partition(":")
+    if not colon:
+        return line
+    return "%s:\t%s" % (key, MASK) if masked(key) else line
+
+
+def _status_masked(key):
+    return key in STATUS_MASKED or key.startswith(STATUS_MASKED_PREFIXES)
+
+
+def _mask_stat(line, pids):
+    op, sh = line.find("("), line.rfind(")")
+    if op < 1 or sh < op:
+        return line
+    rest = line[sh + 2:]
+    fields = [line[:op - 1], line[op:sh + 1]] + (rest.split(" ") if rest else [])
+    return " ".join(MASK if i + 1 in STAT_MASKED or (pids and i + 1 in STAT_PIDS) else f
+                    for i, f in enumerate(fields))
+
+
+def _mask_mountinfo(lines):
+    split = [l.split(" ") for l in lines]
+
+    def is_entry(f):
+        return len(f) >= 10 and "-" in f[6:]
+
+    mounts, devs, groups = {}, {}, {}
+
+    def label(table, key, prefix):
+        if key not in table:
+            table[key] = "%s%d" % (prefix, len(table))
+        return table[key]
+
+    for f in split:
+        if is_entry(f):
+            label(mounts, f[0], "m")
+    out = []
+    for line, f in zip(lines, split):
+        if not is_entry(f):
+            out.append(line)
+            continue
+        sep = f.index("-", 6)
+        parent = "top" if f[1] == f[0] or f[1] not in mounts else mounts[f[1]]
+        optional = []
+        for o in f[6:sep]:
+            tag, colon, num = o.partition(":")
+            if not colon:
+                optional.append(o)
+                continue
+            if num not in groups:
+                groups[num] = "g%d" % (len(groups) + 1)
+            optional.append("%s:%s" % (tag, groups[num]))
+        out.append(" ".join([mounts[f[0]], parent, label(devs, f[2], "d")] + f[3:6] + optional + f[sep:]))
+    return out
+
+
+def normalise_file_text(text, fmt, keep):
+    items = text.split("\0" if fmt == "nul" else "\n")
+    if fmt in ("status", "host-status"):
+        host = fmt == "host-status"
+        items = [_mask_keyed(l, lambda k: _status_masked(k) or (host and k in STATUS_PIDS)) for l in items]
+    elif fmt == "fdinfo":
+        items = [_mask_keyed(l, lambda k: k in FDINFO_MASKED) for l in items]
+    elif fmt in ("stat", "host-stat"):
+        items = [_mask_stat(l, fmt == "host-stat") for l in items]
+    elif fmt == "mountinfo":
+        items = _mask_mountinfo(items)
+    if keep is None:
+        return items
+    return [l for l in items if any(p.search(l) for p in keep)]
+
+
+def normalise_link(target):
+    return _LINK_INUM.sub(lambda m: "%s:[%s]" % (m.group(1), MASK), target)
+
+
+def read_file_options(fmt, keep):
+    fmt = "lines" if fmt is None else fmt
+    if fmt not in READ_FORMATS:
+        raise RunnerError("read_file: format must be one of %s, got %r" % (", ".join(READ_FORMATS), fmt))
+    if keep is None:
+        return fmt, None
+    if not isinstance(keep, list) or not all(isinstance(k, str) for k in keep):
+        raise RunnerError("read_file: keep must be a list of patterns")
+    try:
+        return fmt, [re.compile(k) for k in keep]
+    except re.error as e:
+        raise RunnerError("read_file: bad pattern: %s" % e)
+
+
+def read_whole(dirfd, path):
+    """openat(O_RDONLY|O_CLOEXEC), read() to end of file, close: bytes or -errno."""
+    fd = syscall("openat", dirfd, path, CONST["O_RDONLY"] | CONST["O_CLOEXEC"], 0)
+    if fd < 0:
+        return fd
+    chunks = []
+    try:
+        buf = ctypes.create_string_buffer(65536)
+        while True:
+            r = syscall("read", fd, buf, 65536)
+            if r < 0:
+                return r
+            if r == 0:
+                return b"".join(chunks)
+            chunks.append(buf.raw[:r])
+    finally:
+        os.close(fd)
+
+
+# ---------------------------------------------------------------------------
 # observation calls
 # ---------------------------------------------------------------------------
 
@@ -850,6 +995,24 @@ def observe(ctx, call, args):
             return r
         rev = struct.unpack_from("<ihh", pfd, 0)[2] & 0xffff
         return {"revents": sorted(n for n, b in POLLBITS if rev & b)}
+    if call == "read_file":
+        fmt, keep = read_file_options(arg(args, 2, None, False), arg(args, 3, None, False))
+        path = arg(args, 1)
+        if not isinstance(path, str):
+            raise RunnerError("read_file: the path must be a string")
+        data = read_whole(ctx.fd(arg(args, 0)), path.encode("utf-8"))
+        if isinstance(data, int):
+            return data
+        return {"lines": normalise_file_text(text_of(data), fmt, keep)}
+    if call == "readlink":
+        path = arg(args, 1)
+        if not isinstance(path, str):
+            raise RunnerError("readlink: the path must be a string")
+        buf = ctypes.create_string_buffer(4096)
+        r = syscall("readlinkat", ctx.fd(arg(args, 0)), path.encode("utf-8"), buf, 4096)
+        if r < 0:
+            return r
+        return {"target": normalise_link(text_of(buf.raw[:r]))}
     raise RunnerError("unknown observation %r" % call)
 
 
@@ -1141,6 +1304,8 @@ def dispatch(ctx, step):
     if not isinstance(args, list):
         raise RunnerError("args must be a list")
     save = step.get("save")
+    if call == "sethostname" and uts_ns_id(ctx.procfd) == HOST_UTS:
+        raise RunnerError("sethostname: only in a UTS namespace the scenario made (unshare(CLONE_NEWUTS) first), never the host's")
     if call in REAL_CALLS:
         kinds, gives_fd = REAL_CALLS[call]
         cargs = convert(ctx, kinds, args)
@@ -1225,6 +1390,11 @@ def scenario_main(scenario, scratch, wfd):
         reset_signals()
         os.setsid()
         procfd = high_fd(os.open("/proc", os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC))
+        # the host's UTS namespace, which a sethostname step must never rename
+        global HOST_UTS
+        HOST_UTS = uts_ns_id(procfd)
+        # the result pipe too: scenario descriptors start at 3 (FORMAT.md section 2)
+        wfd = high_fd(wfd)
         keep = {0, 1, 2, procfd, wfd}
         for fd in os.listdir("/proc/self/fd"):
             fd = int(fd)

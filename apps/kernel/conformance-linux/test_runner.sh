@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Real-kernel conformance test: replays the three scenario corpora under
+# Real-kernel conformance test: replays the four scenario corpora under
 # conformance/ on the running Linux kernel with simkernel_linux.py and
 # compares them with their recordings. Exits non-zero on any mismatch.
 # Skips (exit 0, with a message) where the runner cannot run: not root,
@@ -24,7 +24,7 @@ if ! command -v python3 >/dev/null 2>&1; then
 fi
 
 status=0
-for set in shared vfs proc; do
+for set in shared vfs proc procfs container/linux; do
   echo "== conformance/$set"
   python3 "$runner" check "$corpus/$set/scenarios.json" \
     --expected "$corpus/$set/expected.json"

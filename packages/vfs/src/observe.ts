@@ -5,6 +5,7 @@ import {
   O_DIRECTORY,
   O_PATH,
   O_RDONLY,
+  PROC_SUPER_MAGIC,
   RAMFS_MAGIC,
   S_IFMT,
   ST_MANDLOCK,
@@ -61,7 +62,8 @@ const ST_FLAG_NAMES: ReadonlyArray<readonly [number, string]> = [
 const FS_NAMES: ReadonlyMap<number, string> = new Map([
   [TMPFS_MAGIC, "tmpfs"],
   [RAMFS_MAGIC, "ramfs"],
-  [MQUEUE_MAGIC, "mqueue"]
+  [MQUEUE_MAGIC, "mqueue"],
+  [PROC_SUPER_MAGIC, "proc"]
 ])
 
 /** The type letter of a mode (undefined for a mode with no file type). */
