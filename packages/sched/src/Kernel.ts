@@ -2,12 +2,13 @@ import { SIGKILL, SIGSEGV, sysError, type SysError, W_EXITCODE } from "@simkerne
 import { createInitCred, createInitUserNs, type NsCommon, type UserNamespace } from "@simkernel/cred"
 import { LiveObjects } from "@simkernel/kref"
 import { type NamespaceOps, nsKinds, NsProxy } from "@simkernel/nsproxy"
-import { Cause, Context, Effect, Exit, type Fiber, Scheduler } from "effect"
+import { Cause, Clock, Context, Effect, Exit, type Fiber, Scheduler } from "effect"
 import { doGroupExit, releaseTask } from "./exit.js"
 import { type FdAdapter, type FsStructLike, simpleFdAdapter } from "./files.js"
 import type { SigInfo } from "./signal-types.js"
 import type { Pid } from "./Pid.js"
 import { allocPid, PID_MAX_DEFAULT, PidNamespace, pidNamespaceOps } from "./PidNamespace.js"
+import type { KernelCloneArgs } from "./fork.js"
 import { Process, type Program } from "./Process.js"
 import { forceKill, sigqueueKill } from "./signal.js"
 import { vfsExecLookup, vfsFdAdapter } from "./vfs.js"
@@ -17,10 +18,13 @@ import { PF_EXITING, SIGNAL_GROUP_EXIT, SIGNAL_UNKILLABLE, Task, type WaitChan, 
 /**
  * Hooks for higher layers, called at fork and exit (the container object
  * plugs in here). onFork may refuse the fork with an errno; it runs after
- * every other step could fail, so a refusal undoes the whole fork.
+ * every other step could fail, so a refusal undoes the whole fork. It
+ * sees the clone arguments, with the `hookData` its layer passed.
  */
 export interface TaskHooks {
-  readonly onFork?: (parent: Task, child: Task, cloneFlags: number) => SysError | undefined
+  readonly onFork?: (parent: Task, child: Task, cloneFlags: number, args: KernelCloneArgs) => SysError | undefined
+  /** A later hook refused the fork this hook's onFork accepted: undo what onFork did. */
+  readonly onForkUndo?: (child: Task) => void
   readonly onExit?: (task: Task) => void
 }
 
@@ -39,6 +43,8 @@ export interface ProgramEntry {
   readonly gid: number
   /** The file is on a nosuid mount: set-id bits are ignored. */
   readonly nosuid?: boolean
+  /** The executable's path from the task's root (what /proc/PID/exe shows); the exec'd name when absent. */
+  readonly exePath?: string
 }
 
 /**
@@ -133,10 +139,13 @@ export class Kernel {
   private initDone: Array<(status: number) => void> = []
   private initStatus: number | undefined = undefined
   private down = false
+  /** The kernel's clock at boot (ns): uptime and task start times count from it. */
+  private readonly bootClockNs: number
 
   private constructor(ctx: Context.Context<never>, options: KernelOptions) {
     // task switches are microtasks: the run queue, not the event loop, decides who runs
     this.ctx = Context.add(ctx, Scheduler.Scheduler, new Scheduler.MixedScheduler("sync"))
+    this.bootClockNs = this.clockNs()
     const userNs = options.initUserNs?.get() ?? createInitUserNs({ registry: options.registry ?? new LiveObjects() })
     this.initUserNs = userNs
     this.live = userNs.liveObjects
@@ -174,6 +183,15 @@ export class Kernel {
     this.initPidNs.childReaper = task
     task.signal.flags |= SIGNAL_UNKILLABLE
     this.initTask = task
+  }
+
+  private clockNs(): number {
+    return Number(Context.get(this.ctx, Clock.Clock).currentTimeNanosUnsafe())
+  }
+
+  /** ktime_get_boottime_ns(): ns since boot on the kernel's clock (a TestClock in tests), as /proc/uptime and task start times use it. */
+  uptimeNs(): number {
+    return this.clockNs() - this.bootClockNs
   }
 
   /** Boot a kernel: PID 1 exists (running an idle program until run() gives it one). */

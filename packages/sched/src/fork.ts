@@ -26,7 +26,7 @@ import {
 } from "@simkernel/abi"
 import { copyCreds, type Cred } from "@simkernel/cred"
 import { Rollback } from "@simkernel/kref"
-import { copyNamespaces } from "@simkernel/nsproxy"
+import { CLONE_NSPROXY_ALL, copyNamespaces, type NsProxy } from "@simkernel/nsproxy"
 import { Effect } from "effect"
 import type { FilesStruct, FsStructLike } from "./files.js"
 import { PidfdFile } from "./files.js"
@@ -49,6 +49,18 @@ export interface KernelCloneArgs {
   /** What the child runs. */
   readonly fn: Program
   readonly comm?: string
+  /**
+   * Credentials for the child instead of a copy of the parent's (a
+   * reference is taken); CLONE_NEWUSER is then EINVAL. For a caller that
+   * forks a task into a prepared set of credentials and namespaces.
+   */
+  readonly cred?: Cred
+  /** The child's NsProxy instead of copy_namespaces() (a reference is taken); any CLONE_NEW* flag is then EINVAL. */
+  readonly nsproxy?: NsProxy
+  /** The child's fs_struct (taken over, put when the fork fails); CLONE_FS is then EINVAL. */
+  readonly fs?: FsStructLike
+  /** Passed as is to TaskHooks.onFork, for the layer that asked for this fork. */
+  readonly hookData?: unknown
 }
 
 /** What kernel_clone() returns to the parent. */
@@ -90,26 +102,52 @@ export const checkCloneFlags = (current: Task, flags: number): SysError | undefi
  * kernel/fork.c copy_process(): a new task from `current`, taking each part
  * in Linux's order (credentials, security_task_alloc, files, fs, signal
  * handlers, signal struct, namespaces, pid, pidfd), each undone when a
- * later step fails (the bad_fork_cleanup_* labels). ENOMEM when the PID
- * namespace is dying, EINTR when a fatal signal is pending, or the errno a
- * hook refuses with.
+ * later step fails (the bad_fork_cleanup_* labels). Credentials,
+ * namespaces and fs_struct given in `args` are used instead of the
+ * parent's (a layer that forks into a prepared set, as
+ * fork_into_container() does). ENOMEM when the PID namespace is dying,
+ * EINTR when a fatal signal is pending, or the errno a hook refuses with.
  */
 export const copyProcess = Effect.fnUntraced(function* (current: Task, args: KernelCloneArgs) {
-  const flagErr = checkCloneFlags(current, args.flags)
-  if (flagErr !== undefined) return yield* Effect.fail(flagErr)
+  const flagErr = checkCloneFlags(current, args.flags) ?? checkSuppliedParts(args)
+  if (flagErr !== undefined) {
+    args.fs?.put()
+    return yield* Effect.fail(flagErr)
+  }
+  if (args.cred !== undefined) {
+    const r = copyProcessRest(current, args, args.cred.get())
+    if (r instanceof SysError) return yield* Effect.fail(r)
+    return r
+  }
   const parentCred = current.cred
   // copy_creds() copies so that the child's keyrings can differ; without keyrings
   // or a new user namespace the immutable Cred is shared (a fork allocates none)
   const cred =
     !has(args.flags, CLONE_NEWUSER) && parentCred.threadKeyring === undefined && parentCred.processKeyring === undefined
       ? parentCred.get()
-      : yield* copyCreds(parentCred, args.flags)
+      : yield* Effect.tapError(copyCreds(parentCred, args.flags), () => Effect.sync(() => args.fs?.put()))
   const r = copyProcessRest(current, args, cred)
   if (r instanceof SysError) return yield* Effect.fail(r)
   return r
 })
 
-/** copy_process() after copy_creds(): takes over `cred` (put on failure). */
+/**
+ * Parts supplied in KernelCloneArgs replace what a flag would make or
+ * share, so asking for both is EINVAL: CLONE_NEWUSER with `cred`, any
+ * CLONE_NEW* with `nsproxy`, CLONE_FS with `fs`, and CLONE_THREAD with any.
+ */
+const checkSuppliedParts = (args: KernelCloneArgs): SysError | undefined => {
+  const bad = (detail: string) => sysError("EINVAL", "clone", detail)
+  const f = args.flags
+  if (args.cred === undefined && args.nsproxy === undefined && args.fs === undefined) return undefined
+  if (has(f, CLONE_THREAD)) return bad("CLONE_THREAD with supplied parts")
+  if (args.cred !== undefined && has(f, CLONE_NEWUSER)) return bad("CLONE_NEWUSER with supplied credentials")
+  if (args.nsproxy !== undefined && has(f, CLONE_NSPROXY_ALL)) return bad("CLONE_NEW* with a supplied NsProxy")
+  if (args.fs !== undefined && has(f, CLONE_FS)) return bad("CLONE_FS with a supplied fs_struct")
+  return undefined
+}
+
+/** copy_process() after copy_creds(): takes over `cred` (put on failure), and `args.fs` if given. */
 const copyProcessRest = (current: Task, args: KernelCloneArgs, cred: Cred): { child: Task; pidfd: number } | SysError => {
   const flags = args.flags
   const k = current.kernel
@@ -125,7 +163,8 @@ const copyProcessRest = (current: Task, args: KernelCloneArgs, cred: Cred): { ch
   if (files !== undefined) newFiles = rb.own(has(flags, CLONE_FILES) ? files.get() : files.copy())
   const fs = current.fs
   let newFs: FsStructLike | undefined
-  if (fs !== undefined) newFs = rb.own(has(flags, CLONE_FS) ? fs.get() : fs.copy())
+  if (args.fs !== undefined) newFs = rb.own(args.fs)
+  else if (fs !== undefined) newFs = rb.own(has(flags, CLONE_FS) ? fs.get() : fs.copy())
   let sighand: SigHand
   if (has(flags, CLONE_SIGHAND)) {
     sighand = current.sighand
@@ -135,7 +174,10 @@ const copyProcessRest = (current: Task, args: KernelCloneArgs, cred: Cred): { ch
     if (has(flags, CLONE_CLEAR_SIGHAND)) sighand.flushHandlers(false)
   }
   rb.add(() => void sighand.users--)
-  const nsproxy = copyNamespaces(flags, current.nsproxy!, current.cred, cred.userNs, { activePidNs: current.activePidNs, fs: newFs })
+  const nsproxy =
+    args.nsproxy !== undefined
+      ? args.nsproxy.get()
+      : copyNamespaces(flags, current.nsproxy!, current.cred, cred.userNs, { activePidNs: current.activePidNs, fs: newFs })
   if (nsproxy instanceof SysError) return fail(nsproxy)
   rb.own(nsproxy)
   const pid = allocPid(nsproxy.pidForChildren as PidNamespace, args.setTid ?? NO_TIDS, current.cred)
@@ -159,7 +201,8 @@ const copyProcessRest = (current: Task, args: KernelCloneArgs, cred: Cred): { ch
     fs: newFs,
     program: args.fn,
     argv: current.argv,
-    envp: current.envp
+    envp: current.envp,
+    exePath: current.exePath
   })
   rb.own(child)
   child.blocked = current.blocked
@@ -182,8 +225,10 @@ const copyProcessRest = (current: Task, args: KernelCloneArgs, cred: Cred): { ch
     rb.add(() => void k.fdAdapter.close(current.files!, fd))
   }
   for (const h of k.taskHooks) {
-    const denied = h.onFork?.(current, child, flags)
+    const denied = h.onFork?.(current, child, flags, args)
     if (denied !== undefined) return fail(denied)
+    const undo = h.onForkUndo
+    if (undo !== undefined) rb.add(() => undo(child))
   }
   rb.commit()
   pidfdFile?.put()

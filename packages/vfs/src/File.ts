@@ -4,6 +4,7 @@ import { Refcounted } from "@simkernel/kref"
 import type { Dentry } from "./Dentry.js"
 import type { Inode } from "./Inode.js"
 import type { Mount } from "./Mount.js"
+import type { MountNamespace } from "./MountNamespace.js"
 import type { Path } from "./Path.js"
 import type { WaitQueue } from "./waitQueue.js"
 
@@ -23,11 +24,18 @@ export interface FileOperations {
   /**
    * The directory a walk starts from when this file is the dirfd. Called
    * for relative paths, and for absolute ones too (which normally ignore
-   * the dirfd) so that the file can refuse them. The Path is borrowed.
+   * the dirfd) so that the file can refuse them; `empty` says the path is
+   * "" (AT_EMPTY_PATH and the like: the fd itself). The Path is borrowed.
    */
-  readonly dirfdRoot?: (file: File, absolute: boolean) => Path | SysError
-  /** read(2) for a file that is not a tmpfs file or device (an fs context's message log). */
-  readonly read?: (file: File, buf: Uint8Array) => number | SysError
+  readonly dirfdRoot?: (file: File, absolute: boolean, empty?: boolean) => Path | SysError
+  /**
+   * The mount namespace a move_mount(2) whose target is resolved through
+   * this dirfd attaches into, when that is not the caller's (undefined:
+   * the caller's, as for any file).
+   */
+  readonly dirfdMntNs?: (file: File) => MountNamespace | undefined
+  /** read(2) and pread64(2) at `pos` for a file that is not a tmpfs file or device (an fs context's message log, a procfs file). */
+  readonly read?: (file: File, buf: Uint8Array, pos: number) => number | SysError
   /** ->poll(): the POLL* events ready now (DEFAULT_POLLMASK without it). */
   readonly poll?: (file: File) => number
   /** The wait queue poll(2) sleeps on until `poll` may have changed. */

@@ -1,5 +1,5 @@
 import { sysError, type SysError } from "@simkernel/abi"
-import type { Cred, UserNamespace } from "@simkernel/cred"
+import type { Cred, NsCommon, UserNamespace } from "@simkernel/cred"
 import type { IpcNamespace } from "@simkernel/nsproxy"
 import { Refcounted } from "@simkernel/kref"
 import { SB_DIRSYNC, SB_LAZYTIME, SB_MANDLOCK, SB_RDONLY, SB_SYNCHRONOUS } from "./constants.js"
@@ -69,6 +69,18 @@ export class FsContext extends Refcounted {
   phase: FsContextPhase
   /** Messages for the context's fd, oldest first, at most FC_LOG_SIZE: "e tmpfs: Bad value for 'size'". */
   readonly log: Array<string> = []
+  /** Parameters fsconfig has set successfully (FSCONFIG_SET_CONTAINER must come before any). */
+  paramsSet = 0
+  /**
+   * Namespaces given to the context by another object (the container
+   * package's FSCONFIG_SET_CONTAINER), each held: the PID namespace a procfs
+   * superblock shows instead of the creator's, and the network namespace
+   * the superblock belongs to. Undefined: the creator's.
+   */
+  pidNs: NsCommon | undefined = undefined
+  netNs: NsCommon | undefined = undefined
+  /** The object that gave them (held while the context lives), for a filesystem that wants more of it. */
+  nsSource: Refcounted | undefined = undefined
 
   constructor(
     readonly vfs: Vfs,
@@ -126,6 +138,20 @@ export class FsContext extends Refcounted {
     old.put()
   }
 
+  /**
+   * Give the context the namespaces of `source` (references taken on each):
+   * the superblock is then made for `userNs`, and `pidNs`/`netNs` replace
+   * the creator's for filesystems that look at them.
+   */
+  setNamespaces(source: Refcounted, userNs: UserNamespace, pidNs: NsCommon | undefined, netNs: NsCommon | undefined): void {
+    this.setUserNs(userNs)
+    const old = [this.pidNs, this.netNs, this.nsSource]
+    this.pidNs = pidNs?.get()
+    this.netNs = netNs?.get()
+    this.nsSource = source.get()
+    for (const o of old) o?.put()
+  }
+
   /** Take a reference on `sb` as this context's superblock. */
   setSuperblock(sb: Superblock): void {
     this.sb?.put()
@@ -135,6 +161,9 @@ export class FsContext extends Refcounted {
   protected override destroy(): void {
     this.sb?.put()
     this.sb = undefined
+    this.nsSource?.put()
+    this.netNs?.put()
+    this.pidNs?.put()
     this.userNs.put()
   }
 }

@@ -125,7 +125,7 @@ export const fdPath = (task: VfsTask, fd: number): Path | SysError => {
   const f = task.files.fdget(fd)
   if (f === undefined) return sysError("EBADF")
   const hook = f.fop?.dirfdRoot
-  return hook === undefined ? f : hook(f, false)
+  return hook === undefined ? f : hook(f, false, true)
 }
 
 /** mount_capable(): CAP_SYS_ADMIN over the context's user namespace for FS_USERNS_MOUNT types, else in the initial one. */
@@ -294,9 +294,12 @@ export const fsconfig = (task: VfsTask, fd: number, cmd: number, key: string | n
       param = { key: key!, type: "fd", fd: aux }
       break
     case FSCONFIG_SET_CONTAINER:
-      if (fc.phase !== "create-params") return sysError("EBUSY", "fsconfig")
+      if (task.files.fdget(aux) === undefined) return sysError("EBADF", "fsconfig")
+      // only as the first step: before any parameter shaped the context
+      if (fc.phase !== "create-params" || fc.paramsSet > 0) return sysError("EBUSY", "fsconfig")
       return hooks!.fsconfigSetContainer(task, fc, aux) ?? 0
   }
   const err = vfsFsconfigLocked(fc, cmd, param)
+  if (err === undefined && param !== undefined) fc.paramsSet++
   return err ?? 0
 }

@@ -536,6 +536,37 @@ export const moveMount = (
   if ("errno" in from) return from
   const fromP: Path = { mnt: from.mnt, dentry: from.dentry }
   const toP: Path = { mnt: to.mnt, dentry: to.dentry }
-  const err = (flags & MOVE_MOUNT_SET_GROUP) !== 0 ? doSetGroup(task, fromP, toP) : doMoveMount(task, fromP, toP, (flags & MOVE_MOUNT_BENEATH) !== 0)
+  const mover = toDirfd >= 0 ? inDirfdMntNs(task, toDirfd, toPath) : task
+  const err = (flags & MOVE_MOUNT_SET_GROUP) !== 0 ? doSetGroup(task, fromP, toP) : doMoveMount(mover, fromP, toP, (flags & MOVE_MOUNT_BENEATH) !== 0)
   return err ?? 0
+}
+
+/**
+ * The task as move_mount sees it when the target is a relative path under
+ * a dirfd whose file names another mount namespace (FileOperations.dirfdMntNs):
+ * the mount goes into that namespace, as if the caller were in it.
+ */
+const inDirfdMntNs = (task: VfsTask, dirfd: number, path: string | null): VfsTask => {
+  if (path === null || path === "" || path.charCodeAt(0) === 47) return task
+  const f = task.files.fdget(dirfd)
+  const ns = f?.fop?.dirfdMntNs?.(f)
+  if (ns === undefined) return task
+  return {
+    get cred() {
+      return task.cred
+    },
+    get fs() {
+      return task.fs
+    },
+    get files() {
+      return task.files
+    },
+    mntNs: ns,
+    get ipcNs() {
+      return task.ipcNs
+    },
+    get nofile() {
+      return task.nofile
+    }
+  }
 }

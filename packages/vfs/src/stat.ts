@@ -100,23 +100,27 @@ const statPath = (task: VfsTask, dirfd: number, path: string, flags: number): Pa
     if (path === "") {
       const f = task.files.fdget(dirfd)
       if (dirfd !== AT_FDCWD && f === undefined) return sysError("EBADF")
-      if (f !== undefined) return f
+      // a file that decides how it serves as a dirfd (a container fd) is asked through the walk
+      if (f !== undefined && f.fop?.dirfdRoot === undefined) return f
     }
   }
   return filenameLookup(task, dirfd, path, lookup)
 }
 
+/** vfs_getattr() with the filesystem's ->getattr refusal, if it has one. */
+const getattr = (task: VfsTask, path: Path): Kstat | SysError => path.dentry.inode.iop?.getattr?.(task) ?? vfsGetattr(task, path)
+
 /** newfstatat(2): EINVAL for flags other than AT_SYMLINK_NOFOLLOW, AT_NO_AUTOMOUNT, AT_EMPTY_PATH. */
 export const fstatat = (task: VfsTask, dirfd: number, path: string, flags: number): Kstat | SysError => {
   if ((flags & ~(AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT | AT_EMPTY_PATH)) !== 0) return sysError("EINVAL", "newfstatat")
   const p = statPath(task, dirfd, path, flags)
-  return "errno" in p ? p : vfsGetattr(task, p)
+  return "errno" in p ? p : getattr(task, p)
 }
 
 /** fstat(2): O_PATH fds work. */
 export const fstat = (task: VfsTask, fd: number): Kstat | SysError => {
   const f = task.files.fdget(fd)
-  return f === undefined ? sysError("EBADF", "fstat") : vfsGetattr(task, f)
+  return f === undefined ? sysError("EBADF", "fstat") : getattr(task, f)
 }
 
 /**
@@ -129,7 +133,8 @@ export const statx = (task: VfsTask, dirfd: number, path: string, flags: number,
   if ((mask & STATX__RESERVED) !== 0) return sysError("EINVAL", "statx")
   const p = statPath(task, dirfd, path, flags)
   if ("errno" in p) return p
-  const st = vfsGetattr(task, p)
+  const st = getattr(task, p)
+  if ("errno" in st) return st
   return { ...st, mask: st.mask & ~STATX_BTIME }
 }
 

@@ -1,0 +1,3 @@
+import { project } from "../../tooling/vitest/preset.mjs"
+
+export default project("container")
