@@ -71,7 +71,7 @@ SYS = {
     "open_tree": 428, "move_mount": 429, "fsopen": 430, "fsconfig": 431,
     "fsmount": 432, "fspick": 433, "pidfd_open": 434, "mount_setattr": 442,
     "open_tree_attr": 467, "readlinkat": 267, "chroot": 161,
-    "sethostname": 170,
+    "sethostname": 170, "setgroups": 116, "setresuid": 117, "setresgid": 119,
 }
 
 # Constant names a scenario may use in a flags/int expression.
@@ -206,6 +206,10 @@ REAL_CALLS = {
     "fchdir": (["fd"], False),
     "chdir": (["str"], False),
     "chroot": (["str"], False),
+    # credentials (FORMAT.md section 3); raw calls: glibc's wrappers change every thread
+    "setresuid": (["int", "int", "int"], False),
+    "setresgid": (["int", "int", "int"], False),
+    "setgroups": (["int", "gids"], False),
     # a simkernel addition of FORMAT.md section 8: sethostname(name, len)
     "sethostname": (["str", "flags"], False),
 }
@@ -456,6 +460,10 @@ def convert(ctx, kinds, args):
             out.append(int_expr(a))
         elif k == "dev":
             out.append(encode_dev(a))
+        elif k == "gids":
+            if not isinstance(a, list) or not all(isinstance(g, int) for g in a):
+                raise RunnerError("setgroups: the list must be an array of gids")
+            out.append((ctypes.c_uint * max(len(a), 1))(*[g & 0xffffffff for g in a]))
         elif k == "attr":
             size = int_expr(args[i + 1]) if i + 1 < len(args) else 0
             out.append(ctx.attr(a, size))
@@ -539,7 +547,19 @@ def signals_pending(ctx, pid):
     return bool((vals.get("SigPnd", 0) | vals.get("ShdPnd", 0)) & ~vals.get("SigBlk", 0))
 
 
+# sleeping_in() for a process whose /proc/PID/syscall the caller may not read
+UNREADABLE = object()
+
+
 def sleeping_in(ctx, pid):
+    # a process that dropped its credentials (setresuid) may not read the
+    # syscall file of another user's process (ptrace check, EACCES)
+    try:
+        os.close(os.open("%d/syscall" % pid, os.O_RDONLY | os.O_CLOEXEC, dir_fd=ctx.procfd))
+    except PermissionError:
+        return UNREADABLE
+    except OSError:
+        pass
     text = proc_read(ctx, "%d/syscall" % pid)
     if not text:
         return None
@@ -557,7 +577,9 @@ def blocked_in_step(ctx, pid, slot):
         return False
     if signals_pending(ctx, pid):
         return False
-    return sleeping_in(ctx, pid) == t.field(slot, F_NR)
+    nr = sleeping_in(ctx, pid)
+    # unreadable: asleep (state S, checked by the caller) after announcing the step is taken as inside it
+    return nr is UNREADABLE or nr == t.field(slot, F_NR)
 
 
 def is_quiet(ctx, pid, slots):

@@ -26,7 +26,7 @@ import {
   W_EXITCODE,
   WNOHANG
 } from "@simkernel/abi"
-import { abortCreds, commitCreds, isDumpabilityChanged, type NewCred, setgid, setuid, unshareUserns } from "@simkernel/cred"
+import { abortCreds, commitCreds, isDumpabilityChanged, type NewCred, setgid, setgroups, setresgid, setresuid, setuid, unshareUserns } from "@simkernel/cred"
 import { switchTaskNamespaces, unshareNsproxyNamespaces } from "@simkernel/nsproxy"
 import { fromKuidMunged } from "@simkernel/cred"
 import { type FdTable, FifoOpenWait, ksysOpenat, ksysRead, ksysWrite, pipe2, vfsPoll, type VfsTask, WaitQueue, WouldBlock } from "@simkernel/vfs"
@@ -617,6 +617,21 @@ export class Process {
   /** setgid(2). */
   setgid(gid: number): Effect.Effect<number, SysError> {
     return this.credChange(setgid(this.task, gid))
+  }
+
+  /** setresuid(2): -1 keeps an id; cred's rules (EPERM, EINVAL for an unmapped uid). */
+  setresuid(ruid: number, euid: number, suid: number): Effect.Effect<number, SysError> {
+    return this.credChange(setresuid(this.task, ruid, euid, suid))
+  }
+
+  /** setresgid(2). */
+  setresgid(rgid: number, egid: number, sgid: number): Effect.Effect<number, SysError> {
+    return this.credChange(setresgid(this.task, rgid, egid, sgid))
+  }
+
+  /** setgroups(2): the first `size` gids of `list` become the supplementary groups. */
+  setgroups(size: number, list: ReadonlyArray<number>): Effect.Effect<number, SysError> {
+    return this.credChange(setgroups(this.task, size, list))
   }
 
   private credChange(change: Effect.Effect<void, SysError>): Effect.Effect<number, SysError> {

@@ -53,6 +53,11 @@ export interface InodeOperations {
    */
   readonly open?: (file: File, task: VfsTask) => SysError | undefined
   /**
+   * ->getattr's refusal: stat(2) of the inode fails with this for `task`
+   * (procfs's pid_getattr(): ENOENT for a /proc/PID that hidepid= hides).
+   */
+  readonly getattr?: (task: VfsTask) => SysError | undefined
+  /**
    * A mount took this inode's dentry as its root (dget() of mnt_root), and
    * `iput` when the mount goes: nsfs holds the namespace for as long as a
    * bind mount of /proc/PID/ns/KIND exists.

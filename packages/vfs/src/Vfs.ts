@@ -127,10 +127,12 @@ export class Vfs {
     this.internalMounts.clear()
   }
 
-  /** /proc/filesystems: "nodev\t<name>" per type. */
+  /** /proc/filesystems: "nodev\t<name>" per type, in Linux's boot registration order (FsType.initOrder). */
   procFilesystems(): string {
+    // Array.prototype.sort is stable: equal ranks keep registration order
+    const types = [...this.fsTypes.values()].sort((a, b) => (a.initOrder ?? Number.MAX_SAFE_INTEGER) - (b.initOrder ?? Number.MAX_SAFE_INTEGER))
     let out = ""
-    for (const t of this.fsTypes.values()) out += `${t.requiresDev ? "" : "nodev"}\t${t.name}\n`
+    for (const t of types) out += `${t.requiresDev ? "" : "nodev"}\t${t.name}\n`
     return out
   }
 }

@@ -2,7 +2,7 @@ import { MQUEUE_MAGIC, NAME_MAX, sysError, type SysError } from "@simkernel/abi"
 import type { IpcNamespace } from "@simkernel/nsproxy"
 import { FS_USERNS_MOUNT, PAGE_SIZE } from "./constants.js"
 import type { FsContext } from "./FsContext.js"
-import { ENOPARAM, type FsType } from "./FsType.js"
+import { ENOPARAM, FS_INIT_ORDER, type FsType } from "./FsType.js"
 import { statfsFsid } from "./shmem.js"
 import { sgetAnon, type Superblock } from "./Superblock.js"
 
@@ -39,6 +39,7 @@ const mqueueSuperblockOf = (fc: FsContext, ipcNs: IpcNamespace | undefined): Sup
  */
 export const mqueueType: FsType = {
   name: "mqueue",
+  initOrder: FS_INIT_ORDER.mqueue,
   fsFlags: FS_USERNS_MOUNT,
   requiresDev: false,
   magic: MQUEUE_MAGIC,

@@ -1,6 +1,6 @@
 import { NAME_MAX, RAMFS_MAGIC } from "@simkernel/abi"
 import { FS_USERNS_MOUNT, PAGE_SIZE } from "./constants.js"
-import { ENOPARAM, type FsType } from "./FsType.js"
+import { ENOPARAM, FS_INIT_ORDER, type FsType } from "./FsType.js"
 import { badValue, parseUint, statfsFsid } from "./shmem.js"
 import { sgetAnon } from "./Superblock.js"
 
@@ -14,6 +14,7 @@ const RAMFS_DEFAULT_MODE = 0o755
 /** fs/ramfs: only "mode"; unknown options are ignored, as ramfs always did. */
 export const ramfsType: FsType = {
   name: "ramfs",
+  initOrder: FS_INIT_ORDER.ramfs,
   fsFlags: FS_USERNS_MOUNT,
   requiresDev: false,
   magic: RAMFS_MAGIC,

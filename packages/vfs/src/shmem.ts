@@ -2,7 +2,7 @@ import { NAME_MAX, type SysError, TMPFS_MAGIC } from "@simkernel/abi"
 import { kuidHasMapping, kgidHasMapping, makeKgid, makeKuid, fromKuidMunged, fromKgidMunged } from "@simkernel/cred"
 import { FS_USERNS_MOUNT, PAGE_SIZE } from "./constants.js"
 import type { FsContext, FsParameter } from "./FsContext.js"
-import { ENOPARAM, type FsType, type Kstatfs, type ParseResult } from "./FsType.js"
+import { ENOPARAM, FS_INIT_ORDER, type FsType, type Kstatfs, type ParseResult } from "./FsType.js"
 import { sgetAnon, type Superblock } from "./Superblock.js"
 
 /**
@@ -248,6 +248,7 @@ const shmemStatfs = (sb: Superblock): Omit<Kstatfs, "flags"> => ({
 /** tmpfs (mm/shmem.c shmem_fs_type): FS_USERNS_MOUNT, a new superblock per mount. */
 export const shmemType: FsType = {
   name: "tmpfs",
+  initOrder: FS_INIT_ORDER.tmpfs,
   fsFlags: FS_USERNS_MOUNT,
   requiresDev: false,
   magic: TMPFS_MAGIC,

@@ -18,6 +18,7 @@ import {
 } from "@simkernel/cred"
 import { NEW_UTS_LEN, parseTimensOffsets } from "@simkernel/nsproxy"
 import { containersOf } from "../syscalls/container.js"
+import { procKeysShow, procKeyUsersShow } from "../syscalls/keys.js"
 import { nsOf } from "../syscalls/ns.js"
 import { type Kernel as Sched, PID_MAX_LIMIT, type PidNamespace, RESERVED_PIDS, type Task } from "@simkernel/sched"
 import {
@@ -175,6 +176,8 @@ type Entry =
       readonly owner?: () => readonly [number, number]
       /** Its ->permission (proc_pid_permission(), proc_fdinfo_permission()); the mode bits without one. */
       readonly permission?: (caller: Task, cred: CredValues, inode: Inode, mask: number) => SysError | undefined
+      /** Its ->getattr refusal (pid_getattr()). */
+      readonly getattr?: (caller: Task) => SysError | undefined
     }
 
 type FileEntry = Extract<Entry, { readonly type: "file" }>
@@ -182,7 +185,8 @@ type FileEntry = Extract<Entry, { readonly type: "file" }>
 /** A directory's contents: its names in readdir order, and what each is. */
 interface DirSpec {
   readonly names: () => Array<string>
-  readonly entry: (name: string) => Entry | undefined
+  /** The entry of `name`; `cached` says a dentry for it exists already (so ->lookup is not called again). */
+  readonly entry: (name: string, cached?: boolean) => Entry | undefined
   /** Owner of the entries (task_dump_owner()): the task's euid/egid, root for the rest. */
   readonly owner: () => readonly [number, number]
   /** The task the directory belongs to has been reaped: lookups fail (ENOENT). */
@@ -211,7 +215,7 @@ class ProcDir extends Map<string, Dentry> {
 
   override get(name: string): Dentry | undefined {
     if (this.spec.gone?.() === true) return undefined
-    const e = this.spec.entry(name)
+    const e = this.spec.entry(name, this.cache.has(name))
     if (e === undefined) {
       this.cache.delete(name)
       return undefined
@@ -250,7 +254,7 @@ class ProcDir extends Map<string, Dentry> {
       } else {
         const dd = d
         dd.children = new ProcDir(this.sb, () => dd, key, e.dir())
-        inode.iop = dirOps(info(this.sb).sched, e.permission)
+        inode.iop = dirOps(info(this.sb).sched, e.permission, e.getattr)
         this.idents.set(name, e.ident)
       }
       this.cache.set(name, d)
@@ -304,14 +308,17 @@ class ProcDir extends Map<string, Dentry> {
 /** What procfs answers for a name a directory lacks: its lookup fails (ENOENT), so nothing can be created there. */
 const lookupError = (): SysError => sysError("ENOENT")
 
-/** A directory's inode operations: the ENOENT lookup, no unlink, rmdir or rename (EPERM), and its own permission check if it has one. */
+/** A directory's inode operations: the ENOENT lookup, no unlink, rmdir or rename (EPERM), and its own permission and getattr checks if it has them. */
 const dirOps = (
   sched: Sched,
-  permission: ((caller: Task, cred: CredValues, inode: Inode, mask: number) => SysError | undefined) | undefined
-): InodeOperations =>
-  permission === undefined
-    ? { lookupError, fixedEntries: true }
-    : { lookupError, fixedEntries: true, permission: (cred, inode, mask) => permission(currentTask(sched), cred, inode, mask) }
+  permission: ((caller: Task, cred: CredValues, inode: Inode, mask: number) => SysError | undefined) | undefined,
+  getattr?: (caller: Task) => SysError | undefined
+): InodeOperations => ({
+  lookupError,
+  fixedEntries: true,
+  ...(permission === undefined ? {} : { permission: (cred: CredValues, inode: Inode, mask: number) => permission(currentTask(sched), cred, inode, mask) }),
+  ...(getattr === undefined ? {} : { getattr: (task: unknown) => getattr(walkerTask(sched, task)) })
+})
 
 /**
  * A generated file's inode operations: ->open checks the opener the VFS
@@ -627,7 +634,7 @@ const taskDir = (t: Task, i: ProcFsInfo): DirSpec => ({
     const th = t.signal.threads.find((x) => String(x.pidIn(i.pidNs)) === name && alive(x))
     return th === undefined
       ? undefined
-      : { type: "dir", mode: 0o555, dir: () => entriesDir(th, i, false), ident: th, owner: taskOwner(th), permission: pidPermission(i, th) }
+      : { type: "dir", mode: 0o555, dir: () => entriesDir(th, i, false), ident: th, owner: taskOwner(th), permission: pidPermission(i, th), getattr: pidGetattr(i, th) }
   },
   owner: taskOwner(t),
   gone: () => !alive(t)
@@ -670,8 +677,14 @@ const pidPermission =
     return genericPermission(cred, inode, mask) ? undefined : sysError("EACCES")
   }
 
+/** pid_getattr(): a /proc/PID (or task/TID) directory hidden by hidepid=invisible or ptraceable stats as ENOENT. */
+const pidGetattr =
+  (i: ProcFsInfo, t: Task) =>
+  (caller: Task): SysError | undefined =>
+    hasPidPermissions(i, caller, t, HIDEPID_INVISIBLE) ? undefined : sysError("ENOENT", "stat")
+
 /** The entries of the proc root other than self, thread-self and the pids (the proc_root PDE's), hidden by subset=pid. */
-const ROOT_STATIC = ["filesystems", "mounts", "sys", "uptime"] as const
+const ROOT_STATIC = ["filesystems", "key-users", "keys", "mounts", "sys", "uptime"] as const
 
 /**
  * /proc/uptime (uptime_proc_show()): seconds since boot on the kernel's
@@ -695,7 +708,7 @@ const rootDir = (vfs: Vfs, i: ProcFsInfo): DirSpec => {
   return {
     // /proc/containers (kernel/container.c) exists only on a kernel with the container subsystem
     names: () => [...(i.subsetPid || containersOf(i.sched) === undefined ? [] : ["containers"]), ...(i.subsetPid ? [] : ROOT_STATIC), "self", "thread-self", ...visible().map(String)],
-    entry: (name) => {
+    entry: (name, cached) => {
       if (i.subsetPid && (ROOT_STATIC as ReadonlyArray<string>).includes(name)) return undefined
       switch (name) {
         case "containers": {
@@ -704,6 +717,11 @@ const rootDir = (vfs: Vfs, i: ProcFsInfo): DirSpec => {
         }
         case "filesystems":
           return { type: "file", mode: 0o444, pde: true, show: () => vfs.procFilesystems() }
+        // security/keys/proc.c: the keys the reader may view, and the per-user key counts
+        case "keys":
+          return { type: "file", mode: 0o444, pde: true, show: (reader) => procKeysShow(reader) }
+        case "key-users":
+          return { type: "file", mode: 0o444, pde: true, show: (reader) => procKeyUsersShow(reader) }
         case "mounts":
           return { type: "link", mode: 0o777, getLink: () => "self/mounts" }
         case "sys":
@@ -734,9 +752,10 @@ const rootDir = (vfs: Vfs, i: ProcFsInfo): DirSpec => {
       if (nr === undefined) return undefined
       const t = pidNs.findPid(nr)?.task
       if (t === undefined || !t.isLeader || !alive(t)) return undefined
-      // hidepid=invisible and ptraceable: a task the caller may not access is not there
-      if (i.hidePid >= HIDEPID_INVISIBLE && !hasPidPermissions(i, currentTask(i.sched), t, HIDEPID_NO_ACCESS)) return undefined
-      return { type: "dir", mode: 0o555, dir: () => entriesDir(t, i, true), ident: t, owner: taskOwner(t), permission: pidPermission(i, t) }
+      // proc_pid_lookup(): with hidepid=ptraceable a task the caller may not access is not found; once
+      // its dentry exists (someone looked it up) only the permission and getattr checks apply
+      if (!cached && i.hidePid === HIDEPID_NOT_PTRACEABLE && !hasPidPermissions(i, currentTask(i.sched), t, HIDEPID_NO_ACCESS)) return undefined
+      return { type: "dir", mode: 0o555, dir: () => entriesDir(t, i, true), ident: t, owner: taskOwner(t), permission: pidPermission(i, t), getattr: pidGetattr(i, t) }
     },
     owner: () => [0, 0]
   }

@@ -14,6 +14,10 @@ export const PROCESS_HANDLERS: Readonly<Record<string, Handler>> = {
   setsid: (ctx) => ctx.proc.setsid(),
   setuid: (ctx, a) => ctx.proc.setuid(int(a[0])),
   setgid: (ctx, a) => ctx.proc.setgid(int(a[0])),
+  setresuid: (ctx, a) => ctx.proc.setresuid(int(a[0]), int(a[1]), int(a[2])),
+  setresgid: (ctx, a) => ctx.proc.setresgid(int(a[0]), int(a[1]), int(a[2])),
+  // the group list is an array of gids; anything else reads as an empty list (EFAULT once size > 0)
+  setgroups: (ctx, a) => ctx.proc.setgroups(int(a[0]), Array.isArray(a[1]) ? a[1].map(int) : []),
   kill: (ctx, a) => ctx.proc.kill(int(a[0]), int(a[1])),
   tgkill: (ctx, a) => ctx.proc.tgkill(int(a[0]), int(a[1]), int(a[2])),
   tkill: (ctx, a) => ctx.proc.tkill(int(a[0]), int(a[1])),
