@@ -1,9 +1,17 @@
 import { describe, expect, it } from "@effect/vitest"
-import { expandWord, parseScript, type Script, ShSyntaxError, type Word } from "../src/userland/sh/parse.js"
+import fc from "fast-check"
+import { type Command, expandWord, type LoopCommand, parseScript, patternOf, type Script, type SimpleCommand, ShSyntaxError, type Word } from "../src/userland/sh/parse.js"
+
+const simple = (c: Command | undefined): SimpleCommand => {
+  expect(c?.type).toBe("simple")
+  return c as SimpleCommand
+}
 
 const words = (script: Script | ShSyntaxError): Array<Array<Array<string>>> => {
-  if (script instanceof ShSyntaxError) throw new Error(script.message)
-  return script.map((ao) => [ao.first, ...ao.rest.map(([, p]) => p)].flatMap((p) => p.map((c) => c.words.map((w) => w.map((x) => (x.type === "lit" ? x.text : `$${x.name}`)).join("")))))
+  expect(script).not.toBeInstanceOf(ShSyntaxError)
+  return (script as Script).map((ao) =>
+    [ao.first, ...ao.rest.map(([, p]) => p)].flatMap((p) => p.commands.map((c) => simple(c).words.map((w) => w.map((x) => (x.type === "lit" ? x.text : `$${x.name}`)).join(""))))
+  )
 }
 
 const error = (src: string): string => {
@@ -15,15 +23,15 @@ describe("sh parser", () => {
   it("splits commands on ; and newlines, and joins pipelines with && and ||", () => {
     const s = parseScript("mkdir /a; mount -t tmpfs none /a && echo ok || echo failed\ncat f | wc  # a comment\n") as Script
     expect(s.length).toBe(3)
-    expect(s[1]!.first[0]!.words.length).toBe(5)
+    expect(simple(s[1]!.first.commands[0]).words.length).toBe(5)
     expect(s[1]!.rest.map(([op]) => op)).toEqual(["&&", "||"])
-    expect(s[2]!.first.length).toBe(2)
+    expect(s[2]!.first.commands.length).toBe(2)
     expect(words(s)).toEqual([[["mkdir", "/a"]], [["mount", "-t", "tmpfs", "none", "/a"], ["echo", "ok"], ["echo", "failed"]], [["cat", "f"], ["wc"]]])
   })
 
   it("keeps quoted text together and finds variables outside single quotes", () => {
     const s = parseScript(`echo 'a $x' "b $y c" d\\ e $? \${HOME}x`) as Script
-    const argv = s[0]!.first[0]!.words
+    const argv = simple(s[0]!.first.commands[0]).words
     expect(argv.map((w) => w.map((p) => (p.type === "lit" ? p.text : `<${p.name}>`)).join(""))).toEqual([
       "echo",
       "a $x",
@@ -36,7 +44,7 @@ describe("sh parser", () => {
 
   it("reads assignments before a command and redirections anywhere", () => {
     const s = parseScript("X=1 Y=two cmd arg >out 2>&1 <in 2>>log") as Script
-    const cmd = s[0]!.first[0]!
+    const cmd = simple(s[0]!.first.commands[0])
     expect(cmd.assignments.map(([k]) => k)).toEqual(["X", "Y"])
     expect(cmd.words.length).toBe(2)
     expect(cmd.redirects.map((r) => [r.fd, r.op])).toEqual([
@@ -73,7 +81,7 @@ describe("sh parser", () => {
 describe("word expansion", () => {
   const env: Record<string, string> = { x: "a  b", empty: "", one: "v" }
   const lookup = (n: string): string | undefined => env[n]
-  const w = (src: string): Word => (parseScript(`cmd ${src}`) as Script)[0]!.first[0]!.words[1]!
+  const w = (src: string): Word => simple((parseScript(`cmd ${src}`) as Script)[0]!.first.commands[0]).words[1]!
 
   // as dash showed: x="a  b"; printf "[%s]" $x "$x" $y "" -> [a][b][a  b][]
   it("splits unquoted variables on blanks, keeps quoted ones whole, drops empty unquoted ones", () => {
@@ -84,5 +92,71 @@ describe("word expansion", () => {
     expect(expandWord(w("pre$one.post"), lookup)).toEqual(["prev.post"])
     expect(expandWord(w("$empty$one"), lookup)).toEqual(["v"])
     expect(expandWord(w("'$x'"), lookup)).toEqual(["$x"])
+  })
+})
+
+describe("case patterns", () => {
+  const pattern = (src: string): RegExp => {
+    const s = parseScript(`case x in ${src}) ;; esac`) as Script
+    const c = s[0]!.first.commands[0]!
+    expect(c.type).toBe("case")
+    return patternOf((c as Extract<Command, { type: "case" }>).items[0]!.patterns[0]!, { lookup: () => undefined, params: [] })
+  }
+  // as dash matched: case WORD in PATTERN) echo y;; *) echo n;; esac
+  it.each([
+    ["[z-a]", "b", false],
+    ["[a-c]x", "bx", true],
+    ["[!]]", "a", true],
+    ["[!]]", "]", false],
+    ["[]]", "]", true],
+    ["[", "a", false],
+    ["[a-", "-", false],
+    ["a.c", "abc", false],
+    ["\\*", "*", true],
+    ['"a*"', "ab", false],
+    ["[^a]", "b", false],
+    ["*/*", "a/b", true],
+    ["[]", "]", false]
+  ])("%s against %j: %s", (src, word, matches) => {
+    expect(pattern(src).test(word)).toBe(matches)
+  })
+})
+
+describe("compound commands", () => {
+  it("parses if, loops, for, case, groups, subshells, functions and background lists into their parts", () => {
+    const s = parseScript("if a; then b; elif c; then d; else e; fi\nwhile a; do b; done > f\nfor i in x y; do :; done\ncase w in p|q) r;; esac\n{ a; } | (b)\nf() { a; }\na & b") as Script
+    expect(s.map((ao) => ao.first.commands.map((c) => c.type).join("|"))).toEqual(["if", "while", "for", "case", "group|subshell", "function", "simple", "simple"])
+    const iff = s[0]!.first.commands[0] as Extract<Command, { type: "if" }>
+    expect(iff.branches.length).toBe(2)
+    expect(iff.otherwise?.length).toBe(1)
+    expect((s[1]!.first.commands[0] as LoopCommand).redirects.map((r) => r.op)).toEqual([">"])
+    expect((s[3]!.first.commands[0] as Extract<Command, { type: "case" }>).items[0]!.patterns.length).toBe(2)
+    expect(s.map((ao) => ao.background)).toEqual([false, false, false, false, false, false, true, false])
+  })
+
+  it("takes keywords only where a command starts", () => {
+    const s = parseScript("echo if then fi done") as Script
+    expect(words(s)).toEqual([[["echo", "if", "then", "fi", "done"]]])
+  })
+})
+
+describe("any input", () => {
+  // the shell's alphabet: operators, quotes, keywords' letters, blanks and newlines
+  const text = fc
+    .array(fc.constantFrom("if", "then", "fi", "do", "done", "case", "esac", "in", "for", "while", "{", "}", "(", ")", ";", ";;", "&", "|", "&&", "<", ">", "2>&1", "'", '"', "\\", "$", "${", "}", "*", "[", "]", "!", "-", "x", " ", "\n", "#"), { maxLength: 40 })
+    .map((a) => a.join(""))
+
+  it("parses or gives a syntax error, and every case pattern compiles", () => {
+    fc.assert(
+      fc.property(text, (src) => {
+        const r = parseScript(src)
+        if (r instanceof ShSyntaxError) return r.line >= 1 && r.message.length > 0
+        for (const ao of r)
+          for (const c of ao.first.commands)
+            if (c.type === "case") for (const item of c.items) for (const p of item.patterns) patternOf(p, { lookup: () => "[z-a]", params: [] }).test("x")
+        return true
+      }),
+      { numRuns: 2000 }
+    )
   })
 })

@@ -1,5 +1,6 @@
 import {
   AT_FDCWD,
+  F_DUPFD_CLOEXEC,
   O_APPEND,
   O_CREAT,
   O_RDONLY,
@@ -14,23 +15,78 @@ import type { Process, Program } from "@simkernel/sched"
 import { Effect } from "effect"
 import { Syscalls } from "../../syscalls/table.js"
 import { execvp, readAll, writeAll } from "../program.js"
-import { type AndOr, expandWord, parseScript, type Pipeline, type Redirect, type SimpleCommand, ShSyntaxError } from "./parse.js"
+import {
+  type AndOr,
+  type Command,
+  type Expansion,
+  expandString,
+  expandWord,
+  isName,
+  type List,
+  Parser,
+  parseScript,
+  patternOf,
+  type Pipeline,
+  type Redirect,
+  type SimpleCommand,
+  SPECIAL_BUILTINS,
+  ShSyntaxError,
+  splitFields
+} from "./parse.js"
+import { TestError, testCommand } from "./test.js"
 
-/** The shell's state: its variables (the environment plus $?), and the process it runs in. */
+/** The shell's state: the process it runs in, its variables, positional parameters, functions and jobs. */
 interface Shell {
   readonly proc: Process
   readonly sys: Syscalls
   readonly vars: Map<string, string>
   status: number
+  /** $1, $2, ...: the script's arguments, or a function's while it runs. */
+  params: ReadonlyArray<string>
+  /** $0, and the name error messages start with (dash's arg0). */
+  readonly arg0: string
+  readonly functions: Map<string, Command>
+  /** $$: the pid of the shell itself, kept by its subshells (dash's rootpid). */
+  readonly rootPid: number
+  /** $!: the pid of the last background command. */
+  lastBackground: number | undefined
+  /** Background commands not yet waited for, in order. */
+  jobs: Array<number>
+  /** How many loops enclose the running command (dash's loopnest): `break` and `continue` go no further. */
+  loopDepth: number
+  /** Whether a function is running: `return` ends it, else it ends the script. */
+  inFunction: boolean
 }
 
-/** exit builtin: unwinds to the top of the script with a status. */
+/** exit, `return` outside a function, and errors of special builtins: unwinds to the top with a status. */
 class ShellExit {
   readonly _tag = "ShellExit"
+  /** `abort`: a special builtin's error, which costs an interactive shell only the command. */
+  constructor(
+    readonly status: number,
+    readonly abort = false
+  ) {}
+}
+
+/** break and continue: unwind `count` loops. */
+class LoopControl {
+  readonly _tag = "LoopControl"
+  constructor(
+    readonly kind: "break" | "continue",
+    readonly count: number
+  ) {}
+}
+
+/** return: unwinds to the function call. */
+class FunctionReturn {
+  readonly _tag = "FunctionReturn"
   constructor(readonly status: number) {}
 }
 
-const say = (sh: Shell, line: number, msg: string): Effect.Effect<void> => Effect.ignore(writeAll(sh.sys, 2, `sh: ${line}: ${msg}\n`))
+type Unwind = ShellExit | LoopControl | FunctionReturn
+type ShEffect<A = number> = Effect.Effect<A, SysError | Unwind>
+
+const say = (sh: Shell, line: number, msg: string): Effect.Effect<void> => Effect.ignore(writeAll(sh.sys, 2, `${sh.arg0}: ${line}: ${msg}\n`))
 
 const strerror = (e: SysError): string => e.message.replace(/^[A-Z0-9]+ \((.*)\)(: .*)?$/, "$1")
 
@@ -48,13 +104,40 @@ const OPEN_FLAGS: Readonly<Record<string, number>> = {
   ">>": O_WRONLY | O_CREAT | O_APPEND
 }
 
+/** What expansion sees of the shell: variables, the special parameters and the positional ones. */
+const expansion = (sh: Shell): Expansion => ({
+  params: sh.params,
+  lookup: (n) => {
+    switch (n) {
+      case "?":
+        return String(sh.status)
+      case "$":
+        return String(sh.rootPid)
+      case "!":
+        return sh.lastBackground === undefined ? "" : String(sh.lastBackground)
+      case "#":
+        return String(sh.params.length)
+      case "0":
+        return sh.arg0
+    }
+    return /^[1-9][0-9]*$/.test(n) ? sh.params[Number(n) - 1] : sh.vars.get(n)
+  }
+})
+
 /** Apply redirections in this process: open (or dup) then dup2 onto the target fd. */
 const redirect = Effect.fnUntraced(function* (sh: Shell, line: number, redirects: ReadonlyArray<Redirect>) {
   for (const r of redirects) {
-    const target = expandWord(r.target, (n) => sh.vars.get(n)).join(" ")
+    const target = expandString(r.target, expansion(sh))
     if (r.op === ">&" || r.op === "<&") {
-      yield* sh.sys.call("dup2", Number(target), r.fd)
-      continue
+      if (target === "-") {
+        yield* Effect.ignore(sh.sys.call("close", r.fd))
+        continue
+      }
+      const dup = yield* Effect.result(sh.sys.call("dup2", /^[0-9]+$/.test(target) ? Number(target) : -1, r.fd))
+      if (dup._tag === "Success") continue
+      // dash has already moved fd 2 away when it fails to replace it, so that message is lost
+      if (r.fd !== 2) yield* say(sh, line, `${target}: ${strerror(dup.failure)}`)
+      return yield* Effect.fail(dup.failure)
     }
     const fd = yield* Effect.result(sh.sys.call("openat", AT_FDCWD, target, OPEN_FLAGS[r.op]!, 0o666))
     if (fd._tag === "Failure") {
@@ -68,16 +151,192 @@ const redirect = Effect.fnUntraced(function* (sh: Shell, line: number, redirects
   }
 })
 
+/**
+ * Run `body` with redirections applied in the shell itself, and undo them
+ * after: each redirected fd is first saved with F_DUPFD_CLOEXEC above 10,
+ * as dash's redirect(REDIR_PUSH) does. A failed redirection is status 2
+ * without running the body (ending the script for a special builtin).
+ */
+const withRedirects = (sh: Shell, line: number, redirects: ReadonlyArray<Redirect>, body: ShEffect, special = false): ShEffect => {
+  if (redirects.length === 0) return body
+  return Effect.gen(function* () {
+    const saved: Array<readonly [number, number | undefined]> = []
+    for (const fd of new Set(redirects.map((r) => r.fd))) {
+      const copy = yield* Effect.result(sh.sys.call("fcntl", fd, F_DUPFD_CLOEXEC, 10))
+      saved.push([fd, copy._tag === "Success" ? copy.success : undefined])
+    }
+    const restore = Effect.forEach(
+      saved,
+      ([fd, copy]) => (copy === undefined ? Effect.ignore(sh.sys.call("close", fd)) : Effect.ignore(Effect.andThen(sh.sys.call("dup2", copy, fd), sh.sys.call("close", copy)))),
+      { discard: true }
+    )
+    const applied = yield* Effect.result(redirect(sh, line, redirects))
+    if (applied._tag === "Failure") {
+      yield* restore
+      if (special) return yield* Effect.fail(new ShellExit(2, true))
+      return 2
+    }
+    return yield* Effect.ensuring(body, restore)
+  })
+}
+
+/** The environment a program is executed with: every variable (they are all exported). */
+const environ = (sh: Shell): Array<string> => {
+  const envp: Array<string> = []
+  for (const [k, v] of sh.vars) envp.push(`${k}=${v}`)
+  return envp
+}
+
 /** In a forked child: exec the command, or say why not and exit 127 (not found) or 126 (cannot run). */
 const execCommand = Effect.fnUntraced(function* (sh: Shell, cmd: SimpleCommand, argv: ReadonlyArray<string>) {
-  const envp = [...sh.vars].filter(([k]) => k !== "?").map(([k, v]) => `${k}=${v}`)
-  const failed = yield* execvp(sh.sys, argv, envp, sh.vars.get("PATH"))
+  const failed = yield* execvp(sh.sys, argv, environ(sh), sh.vars.get("PATH"))
   const notFound = failed.errno === "ENOENT"
   yield* say(sh, cmd.line, notFound ? `${argv[0]}: not found` : `${argv[0]}: ${strerror(failed)}`)
   return yield* sh.proc.exit(notFound ? 127 : 126)
 })
 
-const BUILTINS: Readonly<Record<string, (sh: Shell, cmd: SimpleCommand, argv: ReadonlyArray<string>) => Effect.Effect<number, SysError | ShellExit>>> = {
+/** A copy of the shell for a forked child: same variables, functions and $$, no jobs of its own. */
+const childShell = (sh: Shell, proc: Process): Shell => ({
+  ...sh,
+  proc,
+  sys: new Syscalls({ proc }, sh.sys.tracer),
+  vars: new Map(sh.vars),
+  functions: new Map(sh.functions),
+  jobs: []
+})
+
+/** A forked child's program: run `body` in the copy of the shell, its status the child's exit status. */
+const forkShell =
+  (sh: Shell, body: (child: Shell) => ShEffect): Program =>
+  (cp) => {
+    const child = childShell(sh, cp)
+    return Effect.catch(body(child), (e) =>
+      Effect.succeed(e instanceof ShellExit ? e.status : e instanceof FunctionReturn ? e.status : e instanceof LoopControl ? child.status : 2)
+    )
+  }
+
+/** fork, then wait4 for that child: its status as $? reads it. */
+const forkAndWait = (sh: Shell, program: Program): ShEffect =>
+  Effect.gen(function* () {
+    const pid = yield* sh.sys.call("fork", program)
+    const w: { value?: number } = {}
+    yield* sh.sys.call("wait4", pid, w, 0, null)
+    return statusOf(w.value ?? 0)
+  })
+
+/** dash's number(): a decimal without sign, or "Illegal number" (an error of a special builtin, ending the script). */
+const illegalNumber = (sh: Shell, line: number, name: string, arg: string): Effect.Effect<never, Unwind> =>
+  Effect.andThen(say(sh, line, `${name}: Illegal number: ${arg}`), Effect.fail(new ShellExit(2, true)))
+
+const parseCount = (arg: string | undefined, fallback: number): number | undefined =>
+  arg === undefined ? fallback : /^[0-9]+$/.test(arg) ? Number(arg) : undefined
+
+type Builtin = (sh: Shell, cmd: SimpleCommand, argv: ReadonlyArray<string>) => ShEffect
+
+const loopControl =
+  (kind: "break" | "continue"): Builtin =>
+  (sh, cmd, argv) =>
+    Effect.gen(function* () {
+      const n = parseCount(argv[1], 1)
+      if (n === undefined || n === 0) return yield* illegalNumber(sh, cmd.line, kind, argv[1]!)
+      sh.status = 0
+      if (sh.loopDepth === 0) return 0
+      return yield* Effect.fail(new LoopControl(kind, Math.min(n, sh.loopDepth)))
+    })
+
+/** read(1p) as dash's: one line from fd 0 a byte at a time, split on IFS into the names; status 1 at end of file. */
+const readBuiltin: Builtin = (sh, cmd, argv) =>
+  Effect.gen(function* () {
+    let args = argv.slice(1)
+    const raw = args[0] === "-r"
+    if (raw) args = args.slice(1)
+    if (args.length === 0) {
+      yield* say(sh, cmd.line, "read: arg count")
+      return 2
+    }
+    const bad = args.find((n) => !isName(n))
+    if (bad !== undefined) {
+      yield* say(sh, cmd.line, `read: ${bad}: bad variable name`)
+      return 2
+    }
+    // each character, and whether a backslash protects it from splitting
+    const chars: Array<readonly [string, boolean]> = []
+    const byte = new Uint8Array(1)
+    let status = 1
+    let escaped = false
+    const decoder = new TextDecoder()
+    for (;;) {
+      const n = yield* sh.sys.call("read", 0, byte, 1)
+      if (n === 0) break
+      const b = byte[0]!
+      if (b === 0x0a && !escaped) {
+        status = 0
+        break
+      }
+      if (b === 0x5c && !raw && !escaped) {
+        escaped = true
+        continue
+      }
+      if (escaped && b === 0x0a) {
+        escaped = false
+        continue
+      }
+      // a multi-byte character is kept whole once it is complete
+      for (const c of decoder.decode(byte, { stream: true })) chars.push([c, !escaped])
+      escaped = false
+    }
+    const ifs = sh.vars.get("IFS") ?? " \t\n"
+    const isWhite = (c: string): boolean => (c === " " || c === "\t" || c === "\n") && ifs.includes(c)
+    // leading IFS blanks vanish; each name but the last takes one field
+    let i = 0
+    while (i < chars.length && chars[i]![1] && isWhite(chars[i]![0])) i++
+    for (let k = 0; k < args.length; k++) {
+      if (k === args.length - 1) {
+        let end = chars.length
+        while (end > i && chars[end - 1]![1] && isWhite(chars[end - 1]![0])) end--
+        const rest = chars.slice(i, end)
+        const fields = splitFields(rest, ifs, false)
+        sh.vars.set(args[k]!, fields.length <= 1 ? (fields[0] ?? "") : rest.map(([c]) => c).join(""))
+        break
+      }
+      let field = ""
+      while (i < chars.length && !(chars[i]![1] && ifs.includes(chars[i]![0]))) field += chars[i++]![0]
+      // the separator: blanks, at most one other IFS character, blanks
+      while (i < chars.length && chars[i]![1] && isWhite(chars[i]![0])) i++
+      if (i < chars.length && chars[i]![1] && ifs.includes(chars[i]![0]) && !isWhite(chars[i]![0])) i++
+      while (i < chars.length && chars[i]![1] && isWhite(chars[i]![0])) i++
+      sh.vars.set(args[k]!, field)
+    }
+    return status
+  })
+
+/** wait: for every background command, or for each pid given; 127 for one that is not a child. */
+const waitBuiltin: Builtin = (sh, cmd, argv) =>
+  Effect.gen(function* () {
+    if (argv.length === 1) {
+      for (const pid of sh.jobs) yield* Effect.ignore(sh.sys.call("wait4", pid, null, 0, null))
+      sh.jobs = []
+      return 0
+    }
+    let status = 0
+    for (const arg of argv.slice(1)) {
+      if (!/^[0-9]+$/.test(arg)) {
+        yield* say(sh, cmd.line, `wait: Illegal number: ${arg}`)
+        return 2
+      }
+      const pid = Number(arg)
+      const w: { value?: number } = {}
+      const r = yield* Effect.result(sh.sys.call("wait4", pid, w, 0, null))
+      sh.jobs = sh.jobs.filter((p) => p !== pid)
+      status = r._tag === "Success" ? statusOf(w.value ?? 0) : 127
+    }
+    return status
+  })
+
+const BUILTINS: ReadonlyMap<string, Builtin> = new Map(Object.entries({
+  ":": () => Effect.succeed(0),
+  true: () => Effect.succeed(0),
+  false: () => Effect.succeed(1),
   cd: (sh, cmd, argv) =>
     Effect.gen(function* () {
       const dir = argv[1] ?? sh.vars.get("HOME") ?? "/"
@@ -86,54 +345,256 @@ const BUILTINS: Readonly<Record<string, (sh: Shell, cmd: SimpleCommand, argv: Re
       yield* say(sh, cmd.line, `cd: can't cd to ${dir}`)
       return 2
     }),
-  exit: (sh, _cmd, argv) => Effect.fail(new ShellExit(argv[1] === undefined ? sh.status : Number(argv[1]) & 0xff))
+  exit: (sh, cmd, argv) => {
+    const n = parseCount(argv[1], sh.status)
+    return n === undefined ? illegalNumber(sh, cmd.line, "exit", argv[1]!) : Effect.fail(new ShellExit(n & 0xff))
+  },
+  return: (sh, cmd, argv) => {
+    const n = parseCount(argv[1], sh.status)
+    if (n === undefined) return illegalNumber(sh, cmd.line, "return", argv[1]!)
+    return Effect.fail(sh.inFunction ? new FunctionReturn(n & 0xff) : new ShellExit(n & 0xff))
+  },
+  break: loopControl("break"),
+  continue: loopControl("continue"),
+  shift: (sh, cmd, argv) =>
+    Effect.gen(function* () {
+      const n = parseCount(argv[1], 1)
+      if (n === undefined) return yield* illegalNumber(sh, cmd.line, "shift", argv[1]!)
+      if (n > sh.params.length) {
+        yield* say(sh, cmd.line, "shift: can't shift that many")
+        return yield* Effect.fail(new ShellExit(2, true))
+      }
+      sh.params = sh.params.slice(n)
+      return 0
+    }),
+  set: (sh, cmd, argv) =>
+    Effect.gen(function* () {
+      if (argv.length === 1) {
+        const names = [...sh.vars.keys()].sort()
+        yield* writeAll(sh.sys, 1, names.map((k) => `${k}='${sh.vars.get(k)!.replaceAll("'", "'\\''")}'\n`).join(""))
+        return 0
+      }
+      const first = argv[1]!
+      if (first === "--" || first === "-") {
+        sh.params = argv.slice(2)
+        return 0
+      }
+      if (/^[-+]./.test(first)) {
+        yield* say(sh, cmd.line, `set: Illegal option ${first.slice(0, 2)}`)
+        return yield* Effect.fail(new ShellExit(2, true))
+      }
+      sh.params = argv.slice(1)
+      return 0
+    }),
+  read: readBuiltin,
+  wait: waitBuiltin,
+  test: (sh, cmd, argv) => runTest(sh, cmd, argv),
+  "[": (sh, cmd, argv) => runTest(sh, cmd, argv)
+} satisfies Record<string, Builtin>))
+
+const runTest: Builtin = (sh, cmd, argv) =>
+  Effect.catch(
+    testCommand(argv, {
+      stat: (path, follow) =>
+        Effect.gen(function* () {
+          const st: { mode?: number; size?: number; uid?: number; gid?: number; ino?: number; dev?: number; mtimeSec?: number; mtimeNsec?: number } = {}
+          const r = yield* Effect.result(sh.sys.call("newfstatat", AT_FDCWD, path, st, follow ? 0 : 0x100))
+          return r._tag === "Success" ? { mode: 0, size: 0, uid: 0, gid: 0, ino: 0, dev: 0, mtimeSec: 0, mtimeNsec: 0, ...st } : undefined
+        }),
+      euid: sh.proc.task.cred.euid,
+      egid: sh.proc.task.cred.egid,
+      isatty: () => false
+    }),
+    (e: TestError) => Effect.as(say(sh, cmd.line, `${argv[0]}: ${e.message}`), 2)
+  )
+
+/** Set `assignments` for the time of `body`, then put the old values back (a regular builtin's or a function's prefix assignments). */
+const withAssignments = (sh: Shell, cmd: SimpleCommand, body: ShEffect): ShEffect => {
+  if (cmd.assignments.length === 0) return body
+  const old = cmd.assignments.map(([k]) => [k, sh.vars.get(k)] as const)
+  for (const [k, v] of cmd.assignments) sh.vars.set(k, expandString(v, expansion(sh)))
+  return Effect.ensuring(
+    body,
+    Effect.sync(() => {
+      for (const [k, v] of old) {
+        if (v === undefined) sh.vars.delete(k)
+        else sh.vars.set(k, v)
+      }
+    })
+  )
 }
 
-/** Run one simple command; `forked` means this process is already a child that must end with the command. */
-const runCommand = (sh: Shell, cmd: SimpleCommand, forked: boolean): Effect.Effect<number, SysError | ShellExit> =>
+/** Call a function: its arguments are the positional parameters while it runs; `return` ends it. */
+const callFunction = (sh: Shell, body: Command, argv: ReadonlyArray<string>): ShEffect =>
   Effect.gen(function* () {
-    const lookup = (n: string): string | undefined => (n === "?" ? String(sh.status) : sh.vars.get(n))
-    const argv = cmd.words.flatMap((w) => expandWord(w, lookup))
-    if (argv.length === 0) {
-      for (const [k, v] of cmd.assignments) sh.vars.set(k, expandWord(v, lookup).join(" "))
-      return 0
-    }
-    const builtin = BUILTINS[argv[0]!]
-    if (builtin !== undefined && !forked && cmd.redirects.length === 0) return yield* builtin(sh, cmd, argv)
-    const inChild = (child: Shell): Effect.Effect<number, SysError | ShellExit> =>
-      Effect.gen(function* () {
-        for (const [k, v] of cmd.assignments) child.vars.set(k, expandWord(v, lookup).join(" "))
-        const redirected = yield* Effect.result(redirect(child, cmd.line, cmd.redirects))
-        if (redirected._tag === "Failure") return yield* child.proc.exit(2)
-        if (builtin !== undefined) return yield* child.proc.exit(yield* builtin(child, cmd, argv))
-        return yield* execCommand(child, cmd, argv)
+    const saved = { params: sh.params, loopDepth: sh.loopDepth, inFunction: sh.inFunction }
+    sh.params = argv.slice(1)
+    sh.loopDepth = 0
+    sh.inFunction = true
+    return yield* Effect.ensuring(
+      Effect.catch(evalCommand(sh, body, false), (e) => (e instanceof FunctionReturn ? Effect.succeed(e.status) : Effect.fail(e))),
+      Effect.sync(() => {
+        sh.params = saved.params
+        sh.loopDepth = saved.loopDepth
+        sh.inFunction = saved.inFunction
       })
-    if (forked) return yield* inChild(sh)
-    const child: Program = (cp) => Effect.catch(inChild(childShell(sh, cp)), (e) => (e instanceof ShellExit ? Effect.succeed(e.status) : Effect.succeed(1)))
-    const pid = yield* sh.sys.call("fork", child)
-    const status: { value?: number } = {}
-    yield* sh.sys.call("wait4", pid, status, 0, null)
-    return statusOf(status.value ?? 0)
+    )
   })
 
-const childShell = (sh: Shell, proc: Process): Shell => ({ proc, sys: new Syscalls({ proc }, sh.sys.tracer), vars: new Map(sh.vars), status: sh.status })
-
-/** A pipeline: each command in its own child, stdout to the next one's stdin; the status is the last one's. */
-const runPipeline = (sh: Shell, pipeline: Pipeline): Effect.Effect<number, SysError | ShellExit> =>
+/**
+ * Run one simple command as dash's evalcommand: special builtins, then
+ * functions, then regular builtins, in the shell; anything else is
+ * executed in a forked child. `forked` means this process is already a
+ * child that ends with the command, so a program is executed in place.
+ */
+const runSimple = (sh: Shell, cmd: SimpleCommand, forked: boolean): ShEffect =>
   Effect.gen(function* () {
-    if (pipeline.length === 1) return yield* runCommand(sh, pipeline[0]!, false)
+    const env = expansion(sh)
+    const argv: Array<string> = []
+    for (const w of cmd.words) for (const f of expandWord(w, env)) argv.push(f)
+    if (argv.length === 0) {
+      for (const [k, v] of cmd.assignments) sh.vars.set(k, expandString(v, env))
+      return yield* withRedirects(sh, cmd.line, cmd.redirects, Effect.succeed(0))
+    }
+    const name = argv[0]!
+    if (SPECIAL_BUILTINS.has(name)) {
+      for (const [k, v] of cmd.assignments) sh.vars.set(k, expandString(v, env))
+      return yield* withRedirects(sh, cmd.line, cmd.redirects, BUILTINS.get(name)!(sh, cmd, argv), true)
+    }
+    const fn = sh.functions.get(name)
+    if (fn !== undefined) return yield* withAssignments(sh, cmd, withRedirects(sh, cmd.line, cmd.redirects, callFunction(sh, fn, argv)))
+    const builtin = BUILTINS.get(name)
+    if (builtin !== undefined) return yield* withAssignments(sh, cmd, withRedirects(sh, cmd.line, cmd.redirects, builtin(sh, cmd, argv)))
+    const exec = (child: Shell): ShEffect =>
+      Effect.gen(function* () {
+        for (const [k, v] of cmd.assignments) child.vars.set(k, expandString(v, env))
+        if (cmd.redirects.length > 0) {
+          const redirected = yield* Effect.result(redirect(child, cmd.line, cmd.redirects))
+          if (redirected._tag === "Failure") return yield* child.proc.exit(2)
+        }
+        return yield* execCommand(child, cmd, argv)
+      })
+    if (forked) return yield* exec(sh)
+    return yield* forkAndWait(sh, forkShell(sh, exec))
+  })
+
+/** Run a loop body, counting the loop for break and continue; "break" when the loop must end. */
+const loopBody = (sh: Shell, body: List): Effect.Effect<"break" | "next", SysError | Unwind> =>
+  Effect.gen(function* () {
+    sh.loopDepth++
+    const r = yield* Effect.result(Effect.ensuring(evalList(sh, body), Effect.sync(() => sh.loopDepth--)))
+    if (r._tag === "Success") return "next"
+    const e = r.failure
+    if (!(e instanceof LoopControl)) return yield* Effect.fail(e)
+    if (e.count > 1) return yield* Effect.fail(new LoopControl(e.kind, e.count - 1))
+    return e.kind === "break" ? "break" : "next"
+  })
+
+/** The status of a list that ran nothing (a loop that never looped, a case that matched nothing) is 0. */
+const evalCompound = (sh: Shell, cmd: Exclude<Command, SimpleCommand>, forked: boolean): ShEffect =>
+  Effect.gen(function* () {
+    switch (cmd.type) {
+      case "function":
+        sh.functions.set(cmd.name, cmd.body)
+        return 0
+      case "if": {
+        for (const { cond, body } of cmd.branches) {
+          if ((yield* evalList(sh, cond)) === 0) return yield* evalList(sh, body, forked)
+        }
+        return cmd.otherwise === undefined ? 0 : yield* evalList(sh, cmd.otherwise, forked)
+      }
+      case "while":
+      case "until": {
+        let status = 0
+        for (;;) {
+          sh.loopDepth++
+          const c = yield* Effect.result(Effect.ensuring(evalList(sh, cmd.cond), Effect.sync(() => sh.loopDepth--)))
+          if (c._tag === "Failure") {
+            const e = c.failure
+            if (!(e instanceof LoopControl)) return yield* Effect.fail(e)
+            if (e.count > 1) return yield* Effect.fail(new LoopControl(e.kind, e.count - 1))
+            if (e.kind === "break") return status
+            continue
+          }
+          if ((c.success === 0) !== (cmd.type === "while")) return status
+          const next = yield* loopBody(sh, cmd.body)
+          status = sh.status
+          if (next === "break") return status
+        }
+      }
+      case "for": {
+        const env = expansion(sh)
+        const items = cmd.words === undefined ? sh.params : cmd.words.flatMap((w) => expandWord(w, env))
+        let status = 0
+        for (const item of items) {
+          sh.vars.set(cmd.name, item)
+          const next = yield* loopBody(sh, cmd.body)
+          status = sh.status
+          if (next === "break") break
+        }
+        return status
+      }
+      case "case": {
+        const env = expansion(sh)
+        const subject = expandString(cmd.word, env)
+        for (const item of cmd.items) {
+          if (item.patterns.some((p) => patternOf(p, env).test(subject))) return item.body.length === 0 ? 0 : yield* evalList(sh, item.body, forked)
+        }
+        return 0
+      }
+      case "group":
+        return yield* evalList(sh, cmd.body, forked)
+      case "subshell":
+        if (forked) return yield* evalList(sh, cmd.body, true)
+        return yield* forkAndWait(
+          sh,
+          forkShell(sh, (child) => evalList(child, cmd.body, true))
+        )
+    }
+  })
+
+/** Run one command of any kind, with its redirections. */
+const evalCommand = (sh: Shell, cmd: Command, forked: boolean): ShEffect => {
+  if (cmd.type === "simple") return runSimple(sh, cmd, forked)
+  if (cmd.type === "function") return evalCompound(sh, cmd, forked)
+  if (forked && cmd.redirects.length > 0) {
+    // a child that ends with the command needs nothing restored
+    return Effect.gen(function* () {
+      const r = yield* Effect.result(redirect(sh, cmd.line, cmd.redirects))
+      if (r._tag === "Failure") return 2
+      return yield* evalCompound(sh, cmd, true)
+    })
+  }
+  return withRedirects(sh, cmd.line, cmd.redirects, evalCompound(sh, cmd, forked))
+}
+
+/**
+ * A pipeline: each command in its own child, stdout to the next one's
+ * stdin; the status is the last one's, negated after `!`. `forked`: the
+ * process ends with this pipeline, so a lone command need not fork again
+ * (dash's EV_EXIT); not under `!`, whose status is still to be computed.
+ */
+const runPipeline = (sh: Shell, pipeline: Pipeline, forked = false): ShEffect =>
+  Effect.gen(function* () {
+    const status =
+      pipeline.commands.length === 1 ? yield* evalCommand(sh, pipeline.commands[0]!, forked && !pipeline.negate) : yield* runPipe(sh, pipeline.commands)
+    return pipeline.negate ? (status === 0 ? 1 : 0) : status
+  })
+
+const runPipe = (sh: Shell, commands: ReadonlyArray<Command>): ShEffect =>
+  Effect.gen(function* () {
     const pids: Array<number> = []
     let input = -1
-    for (let i = 0; i < pipeline.length; i++) {
-      const last = i === pipeline.length - 1
+    for (let i = 0; i < commands.length; i++) {
+      const last = i === commands.length - 1
       const fds: Array<number> = []
       if (!last) yield* sh.sys.call("pipe2", fds, 0)
-      const cmd = pipeline[i]!
+      const cmd = commands[i]!
       const inFd = input
       pids.push(
-        yield* sh.sys.call("fork", (cp: Process) => {
-          const child = childShell(sh, cp)
-          return Effect.catch(
+        yield* sh.sys.call(
+          "fork",
+          forkShell(sh, (child) =>
             Effect.gen(function* () {
               if (inFd >= 0) {
                 yield* child.sys.call("dup2", inFd, 0)
@@ -144,11 +605,10 @@ const runPipeline = (sh: Shell, pipeline: Pipeline): Effect.Effect<number, SysEr
                 yield* child.sys.call("close", fds[0]!)
                 yield* child.sys.call("close", fds[1]!)
               }
-              return yield* runCommand(child, cmd, true)
-            }),
-            (e) => Effect.succeed(e instanceof ShellExit ? e.status : 1)
+              return yield* evalCommand(child, cmd, true)
+            })
           )
-        })
+        )
       )
       if (inFd >= 0) yield* sh.sys.call("close", inFd)
       if (!last) {
@@ -165,56 +625,123 @@ const runPipeline = (sh: Shell, pipeline: Pipeline): Effect.Effect<number, SysEr
     return status
   })
 
-const runAndOr = (sh: Shell, list: AndOr): Effect.Effect<number, SysError | ShellExit> =>
+const runAndOr = (sh: Shell, list: AndOr, forked = false): ShEffect =>
   Effect.gen(function* () {
-    sh.status = yield* runPipeline(sh, list.first)
-    for (const [op, pipeline] of list.rest) {
-      if ((op === "&&") === (sh.status === 0)) sh.status = yield* runPipeline(sh, pipeline)
+    sh.status = yield* runPipeline(sh, list.first, forked && list.rest.length === 0)
+    for (let i = 0; i < list.rest.length; i++) {
+      const [op, pipeline] = list.rest[i]!
+      if ((op === "&&") === (sh.status === 0)) sh.status = yield* runPipeline(sh, pipeline, forked && i === list.rest.length - 1)
     }
     return sh.status
   })
 
-/** Run a script's text in this process; the result is its exit status. */
-/** A shell's state: the process it runs in, its variables, the last status. */
-const newShell = (proc: Process): Shell => ({
-  proc,
-  sys: new Syscalls({ proc }),
-  vars: new Map<string, string>(proc.task.envp.map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)])),
-  status: 0
-})
-
-/** Parse and run `text` (its first line numbered `firstLine`); a ShellExit escapes as a failure. */
-const runText = (sh: Shell, text: string, firstLine: number): Effect.Effect<void, SysError | ShellExit> =>
+/**
+ * `list &`: a forked child runs it, with standard input from /dev/null
+ * (POSIX, for a shell without job control); the shell goes on at once
+ * with status 0 and the child's pid in $!.
+ */
+const runBackground = (sh: Shell, list: AndOr): ShEffect =>
   Effect.gen(function* () {
-    const script = parseScript(text, firstLine)
-    if (script instanceof ShSyntaxError) {
-      yield* say(sh, script.line, `Syntax error: ${script.message}`)
-      sh.status = 2
-      return
-    }
-    yield* Effect.forEach(script, (list) => runAndOr(sh, list), { discard: true })
+    const pid = yield* sh.sys.call(
+      "fork",
+      forkShell(sh, (child) =>
+        Effect.gen(function* () {
+          // as dash's forkchild: close 0, then open /dev/null (the lowest free fd, so 0);
+          // dash names line 0 when it cannot
+          yield* Effect.ignore(child.sys.call("close", 0))
+          const fd = yield* Effect.result(child.sys.call("openat", AT_FDCWD, "/dev/null", O_RDONLY, 0))
+          if (fd._tag === "Failure") {
+            yield* say(child, 0, `cannot open /dev/null: ${redirectError("<", fd.failure)}`)
+            return 2
+          }
+          return yield* runAndOr(child, list, true)
+        })
+      )
+    )
+    sh.lastBackground = pid
+    sh.jobs.push(pid)
+    sh.status = 0
+    return 0
   })
 
-/** Run a whole script as `sh` does; the result is its exit status. */
-export const runScript = (proc: Process, text: string): Effect.Effect<number, SysError> =>
+/** Run the and-or lists one after another; the status is the last one's. `forked`: the process ends with the list. */
+const evalList = (sh: Shell, list: List, forked = false): ShEffect =>
   Effect.gen(function* () {
-    const sh = newShell(proc)
+    for (let i = 0; i < list.length; i++) {
+      const andOr = list[i]!
+      if (andOr.background) yield* runBackground(sh, andOr)
+      else yield* runAndOr(sh, andOr, forked && i === list.length - 1)
+    }
+    return sh.status
+  })
+
+/** A shell's state: the process it runs in, its variables (the environment), $0 and the arguments. */
+const newShell = (proc: Process, arg0: string, params: ReadonlyArray<string>): Effect.Effect<Shell, SysError> =>
+  Effect.gen(function* () {
+    const sys = new Syscalls({ proc })
+    const rootPid = yield* sys.call("getpid")
+    return {
+      proc,
+      sys,
+      vars: new Map<string, string>(proc.task.envp.map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)])),
+      status: 0,
+      params,
+      arg0,
+      functions: new Map(),
+      rootPid,
+      lastBackground: undefined,
+      jobs: [],
+      loopDepth: 0,
+      inFunction: false
+    }
+  })
+
+/**
+ * Parse and run `text` (its first line numbered `firstLine`) one command
+ * line at a time, as dash does: lines before a syntax error have run. A
+ * syntax error makes the status 2 and stops; exit unwinds as a ShellExit.
+ */
+const runText = (sh: Shell, text: string, firstLine: number): Effect.Effect<void, SysError | ShellExit> =>
+  Effect.gen(function* () {
+    const parser = new Parser(text, firstLine)
+    for (;;) {
+      const list = parser.next()
+      if (list === undefined) return
+      if (list instanceof ShSyntaxError) {
+        yield* say(sh, list.line, `Syntax error: ${list.message}`)
+        sh.status = 2
+        return yield* Effect.fail(new ShellExit(2, true))
+      }
+      const ran = yield* Effect.result(evalList(sh, list))
+      if (ran._tag === "Failure") {
+        const e = ran.failure
+        if (e instanceof LoopControl) continue
+        if (e instanceof FunctionReturn) return yield* Effect.fail(new ShellExit(e.status))
+        return yield* Effect.fail(e)
+      }
+    }
+  })
+
+/** Run a whole script as `sh` does; the result is its exit status. `arg0` and `params` are $0 and $1.... */
+export const runScript = (proc: Process, text: string, arg0 = "sh", params: ReadonlyArray<string> = []): Effect.Effect<number, SysError> =>
+  Effect.gen(function* () {
+    const sh = yield* newShell(proc, arg0, params)
     const ran = yield* Effect.result(runText(sh, text, 1))
     if (ran._tag === "Failure") return ran.failure instanceof ShellExit ? ran.failure.status : 2
     return sh.status
   })
 
 /** Syntax errors that more input can cure: the shell reads on (with the `> ` prompt) instead. */
-const INCOMPLETE = new Set(["Unterminated quoted string", "end of file unexpected"])
+const incomplete = (e: ShSyntaxError): boolean => e.message === "Unterminated quoted string" || e.message.startsWith("end of file unexpected")
 
 /**
  * A shell reading commands line by line from `nextLine`, which shows the
  * prompt it is given (`# ` for root, `$ ` otherwise, `> ` inside an
  * unfinished command, as dash's are) the way a line editor does. Each
  * command runs as soon as it is complete, in the same shell (variables, cwd
- * and $? carry over), until end of input or `exit`. A syntax error costs an
- * interactive shell only its command; otherwise it ends the shell with
- * status 2, as it ends dash.
+ * and $? carry over), until end of input or `exit`. A syntax error, or an
+ * error of a special builtin, costs an interactive shell only its command;
+ * otherwise it ends the shell with status 2, as it ends dash.
  */
 export const runInteractive = (
   proc: Process,
@@ -222,7 +749,7 @@ export const runInteractive = (
   interactive: boolean
 ): Effect.Effect<number, SysError> =>
   Effect.gen(function* () {
-    const sh = newShell(proc)
+    const sh = yield* newShell(proc, "sh", [])
     let pending = ""
     let firstLine = 1
     for (let lineno = 1; ; lineno++) {
@@ -235,32 +762,28 @@ export const runInteractive = (
       }
       const text = pending + line + "\n"
       const script = parseScript(text, firstLine)
-      if (script instanceof ShSyntaxError && INCOMPLETE.has(script.message)) {
+      if (script instanceof ShSyntaxError && incomplete(script)) {
         pending = text
         continue
       }
       pending = ""
       const start = firstLine
       firstLine = lineno + 1
-      if (script instanceof ShSyntaxError) {
-        yield* say(sh, script.line, `Syntax error: ${script.message}`)
-        sh.status = 2
-        if (!interactive) return 2
-        continue
-      }
       const ran = yield* Effect.result(runText(sh, text, start))
       if (ran._tag === "Failure") {
-        if (ran.failure instanceof ShellExit) return ran.failure.status
-        return yield* Effect.fail(ran.failure)
+        const e = ran.failure
+        if (!(e instanceof ShellExit)) return yield* Effect.fail(e)
+        if (!e.abort || !interactive) return e.status
+        sh.status = e.status
       }
     }
   })
 
-/** sh: `sh -c CMD`, `sh FILE`, or the script on standard input. */
+/** sh: `sh -c CMD [NAME [ARG...]]`, `sh FILE [ARG...]`, or the script on standard input. */
 export const sh: Program = (proc) =>
   Effect.gen(function* () {
     const argv = proc.task.argv
-    if (argv[1] === "-c") return yield* runScript(proc, argv[2] ?? "")
+    if (argv[1] === "-c") return yield* runScript(proc, argv[2] ?? "", argv[3] ?? argv[0] ?? "sh", argv.slice(4))
     const sys = new Syscalls({ proc })
     if (argv[1] !== undefined) {
       const fd = yield* Effect.result(sys.call("openat", AT_FDCWD, argv[1], O_RDONLY, 0))
@@ -270,8 +793,7 @@ export const sh: Program = (proc) =>
       }
       const text = yield* readAll(sys, fd.success)
       yield* sys.call("close", fd.success)
-      return yield* runScript(proc, text)
+      return yield* runScript(proc, text, argv[1], argv.slice(2))
     }
-    return yield* runScript(proc, yield* readAll(sys, 0))
+    return yield* runScript(proc, yield* readAll(sys, 0), argv[0] ?? "sh")
   })
-
