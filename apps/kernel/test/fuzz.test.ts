@@ -57,6 +57,9 @@ const argOf = (kind: ArgKind): fc.Arbitrary<unknown> => {
       return flagsOf("open")
     case "wstatus":
       return fc.oneof(fc.constant(null), fc.constant({}))
+    default:
+      // kinds printed as numbers (key permissions, key ids, ...): any integer
+      return fc.oneof(fc.integer({ min: -8, max: 8 }), fc.integer())
   }
 }
 

@@ -6,7 +6,7 @@
  */
 
 /** One argument as a scenario file writes it. */
-export type Arg = number | string | null | ReadonlyArray<number> | ReadonlyArray<string> | { readonly [k: string]: unknown }
+export type Arg = number | string | null | ReadonlyArray<number | string> | { readonly [k: string]: unknown }
 
 export interface Step {
   readonly call: string
