@@ -40,7 +40,7 @@ if (built) {
   }
 
   console.log("\n== simkernel conformance (the corpus under conformance/, checked against the real kernel's recordings)")
-  for (const set of ["shared", "vfs", "proc"]) {
+  for (const set of ["shared", "vfs", "proc", "procfs", "container", "container/linux"]) {
     const r = spawnSync(
       process.execPath,
       ["apps/kernel/dist/main.js", "conformance", `conformance/${set}/scenarios.json`, "--check", `conformance/${set}/expected.json`, "--blocklist", "conformance/blocklist"],

@@ -20,6 +20,8 @@ import {
 import { Context, Effect, Exit, Layer, Scope } from "effect"
 import { attachDisks, type BlockDevice, DiskError, registerExt4 } from "./disk/index.js"
 import { registerProcfs } from "./procfs/index.js"
+import { containersLayer } from "./syscalls/container.js"
+import { containerKeysLayer } from "./syscalls/containerKeys.js"
 import { Syscalls, traceKernel } from "./syscalls/table.js"
 import { PROGRAMS } from "./userland/programs.js"
 
@@ -216,6 +218,8 @@ const initLayer = (init: Program | undefined, tracer: ((line: string) => void) |
  */
 export const kernelLayer = (options: BootOptions = {}) =>
   initLayer(options.init, options.tracer).pipe(
+    Layer.provideMerge(containerKeysLayer),
+    Layer.provideMerge(containersLayer),
     Layer.provideMerge(filesystemsLayer(options.disks)),
     Layer.provideMerge(schedLayer(options.seed)),
     Layer.provideMerge(rootfsLayer(options.console)),

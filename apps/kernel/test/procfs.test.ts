@@ -131,7 +131,7 @@ describe("procfs", () => {
       expect(fsList).toBe("nodev\ttmpfs\nnodev\tproc\nnodev\tramfs\n\text4\nnodev\tmqueue\n")
       const root = ok(ls(init, "/proc"))
       // listDirectory sorts (ls); getdents64 order is Linux's: the static entries, self, thread-self, the pids
-      expect(root).toEqual(["1", "filesystems", "key-users", "keys", "mounts", "self", "sys", "thread-self", "uptime"])
+      expect(root).toEqual(["1", "containers", "filesystems", "key-users", "keys", "mounts", "self", "sys", "thread-self", "uptime"])
       expect(readlink(init, "/proc/self")).toBe("1")
       expect(readlink(init, "/proc/thread-self")).toBe("1/task/1")
       expect(readlink(init, "/proc/mounts")).toBe("self/mounts")

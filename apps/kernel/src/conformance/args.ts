@@ -2,7 +2,7 @@ import { AT_FDCWD, parseFlags } from "@simkernel/abi"
 import type { Arg } from "./format.js"
 
 /** How a scenario writes one argument (conformance/FORMAT.md, "Argument encodings"). */
-export type ArgEncoding = "fd" | "str" | "flags" | "value" | "aux" | "dev" | "attr" | "text" | "kind" | "signal"
+export type ArgEncoding = "fd" | "str" | "flags" | "value" | "aux" | "dev" | "attr" | "text" | "kind" | "signal" | "patterns" | "gids"
 
 /** The argument encodings of each call, in Linux's argument order. */
 export const CALLS: Readonly<Record<string, ReadonlyArray<ArgEncoding>>> = {
@@ -26,6 +26,10 @@ export const CALLS: Readonly<Record<string, ReadonlyArray<ArgEncoding>>> = {
   setns: ["fd", "flags"],
   fchdir: ["fd"],
   chdir: ["str"],
+  chroot: ["str"],
+  setresuid: ["flags", "flags", "flags"],
+  setresgid: ["flags", "flags", "flags"],
+  setgroups: ["flags", "gids"],
   // observation calls
   mountinfo: [],
   listdir: ["fd", "str"],
@@ -38,6 +42,8 @@ export const CALLS: Readonly<Record<string, ReadonlyArray<ArgEncoding>>> = {
   cloexec: ["fd"],
   same_file: ["fd", "str", "fd", "str"],
   poll: ["fd"],
+  read_file: ["fd", "str", "kind", "patterns"],
+  readlink: ["fd", "str"],
   // process steps
   fork: [],
   waitpid: ["flags", "flags"],
@@ -55,7 +61,9 @@ export const CALLS: Readonly<Record<string, ReadonlyArray<ArgEncoding>>> = {
   fork_into_container: ["fd"],
   container_wait: ["fd", "flags"],
   container_kill: ["fd", "flags", "signal"],
-  container_socket: ["fd", "flags", "flags", "flags"]
+  container_socket: ["fd", "flags", "flags", "flags"],
+  // a simkernel addition of section 8 (a real Linux call): sethostname(name, len)
+  sethostname: ["str", "flags"]
 }
 
 /** struct mount_attr as a step describes it, plus explicit bytes past the 32-byte struct. */
@@ -67,7 +75,12 @@ export interface MountAttrArg {
   readonly tail: ReadonlyArray<number>
 }
 
-export type Decoded = number | string | null | MountAttrArg | readonly [number, number]
+export type Decoded = number | string | null | MountAttrArg | readonly [number, number] | ReadonlyArray<string> | Gids
+
+/** setgroups' list: the gids as a JSON array of integers. */
+export interface Gids {
+  readonly gids: ReadonlyArray<number>
+}
 
 export class ArgError {
   readonly _tag = "ArgError"
@@ -130,6 +143,10 @@ export const decodeArg = (enc: ArgEncoding, v: Arg | undefined, saved: Saved, wh
         : new ArgError(`${what}: expected [major, minor] or a number`)
     case "attr":
       return attr(v, saved, what)
+    case "gids":
+      return Array.isArray(v) && v.every((g) => typeof g === "number") ? { gids: v as ReadonlyArray<number> } : new ArgError(`${what}: expected a list of gids`)
+    case "patterns":
+      return v === null || (Array.isArray(v) && v.every((p) => typeof p === "string")) ? (v as ReadonlyArray<string> | null) : new ArgError(`${what}: expected a list of patterns or null`)
   }
 }
 

@@ -22,7 +22,9 @@ import {
   type WaitResult
 } from "@simkernel/sched"
 import {
+  close,
   createScenarioWorld,
+  pipe,
   type FdTable,
   type FsStruct,
   mntNamespaceOps,
@@ -36,6 +38,9 @@ import type { ResultsFile, Scenario, ScenarioFile, ScenarioResult, StepResult } 
 import { runScenario, type ScenarioProcess } from "./runner.js"
 import { openNsfd, setns } from "../syscalls/ns.js"
 import { callFrom, vfsCalls } from "./vfsMachine.js"
+import { containerMachineNamespaces, containerStepCalls, forkIntoContainer, installContainerMachine, usesContainerCalls } from "./container.js"
+import { procfsObservationCalls } from "./procfsObserve.js"
+import { registerProcfs } from "../procfs/index.js"
 
 /**
  * The conformance machine with processes: a fresh @simkernel/sched kernel
@@ -212,6 +217,9 @@ const scenarioProcess = (m: Machine, proc: Process): ScenarioProcess => {
     signal_catch: (a) => sigaction(a, CATCH),
     unshare: (a) => unshare(num(a[0])),
     setns: (a) => setns(proc, num(a[0]), num(a[1])),
+    setresuid: (a) => proc.setresuid(num(a[0]), num(a[1]), num(a[2])),
+    setresgid: (a) => proc.setresgid(num(a[0]), num(a[1]), num(a[2])),
+    setgroups: (a) => proc.setgroups(num(a[0]), a[1] !== null && typeof a[1] === "object" && "gids" in a[1] ? a[1].gids : []),
     openat,
     read,
     write,
@@ -219,17 +227,21 @@ const scenarioProcess = (m: Machine, proc: Process): ScenarioProcess => {
       Effect.suspend(() => {
         const r = openNsfd(m.vfs, t, String(a[0]))
         return r instanceof SysError ? Effect.fail(r) : Effect.succeed(r)
-      })
+      }),
+    ...procfsObservationCalls(view)
   }
+
+  const containerCalls = containerStepCalls(proc)
 
   return {
     call: (name, args) => {
-      const fn = procCalls[name]
+      const fn = procCalls[name] ?? containerCalls[name]
       return settle(fn !== undefined ? Effect.suspend(() => fn(args)) : callFrom(fileCalls, name, args))
     },
-    fork: (name, _args, body) => {
-      if (name !== "fork") return Effect.fail(sysError("ENOSYS", name, "no containers on the conformance machine"))
+    fork: (name, args, body) => {
       const child: Program = (cp) => Effect.as(body(scenarioProcess(m, cp)), 0)
+      if (name === "fork_into_container") return settle(forkIntoContainer(proc, args, child))
+      if (name !== "fork") return Effect.fail(sysError("ENOSYS", name))
       return settle(proc.fork(child))
     },
     exit: (code) => proc.exit_group(code),
@@ -238,6 +250,17 @@ const scenarioProcess = (m: Machine, proc: Process): ScenarioProcess => {
 }
 
 // ------------------------------------------------------------------ one scenario
+
+/**
+ * Descriptors 0, 1 and 2 open in the scenario process (FORMAT.md section
+ * 2: on Linux they are inherited from the runner), so that its first
+ * descriptor is 3: two pipes, whose fourth end is closed again.
+ */
+const openStdio = (task: VfsTask): void => {
+  pipe(task)
+  const second = pipe(task)
+  if (Array.isArray(second)) close(task, second[1])
+}
 
 /**
  * The result of a scenario the machine could not finish: the top-level steps
@@ -259,13 +282,22 @@ export const runSchedScenario = (scenario: Scenario): Effect.Effect<SchedScenari
   Effect.gen(function* () {
     const registry = new LiveObjects()
     const world = createScenarioWorld({ registry })
+    // the seed's calls need the container package
+    const withContainers = usesContainerCalls(scenario.steps)
     const kernel = yield* Kernel.boot({
       initUserNs: world.userNs,
-      // the world's mount namespace and fs_struct become PID 1's (taken over)
-      namespaces: { mnt: [mntNamespaceOps as unknown as NamespaceOps, world.task.mntNs] },
+      // the world's mount namespace and fs_struct become PID 1's (taken over); a network
+      // namespace as on Linux (/proc/PID/ns/net, container_socket)
+      namespaces: {
+        mnt: [mntNamespaceOps as unknown as NamespaceOps, world.task.mntNs],
+        ...containerMachineNamespaces(world.userNs)
+      },
       fs: world.task.fs,
       vfs: world.vfs
     })
+    // "proc" can be mounted, as on the machine the Linux runner uses
+    registerProcfs(world.vfs, kernel)
+    const containers = withContainers ? installContainerMachine(kernel) : undefined
     // the rest of the world is the kernel's own now (its user namespace reference, init's cred, nsproxy, files)
     world.task.files.put()
     ;(world.task as { ipcNs?: { put(): void } }).ipcNs?.put()
@@ -278,6 +310,7 @@ export const runSchedScenario = (scenario: Scenario): Effect.Effect<SchedScenari
     const scenarioProgram: Program = (proc) =>
       Effect.gen(function* () {
         yield* proc.setsid()
+        openStdio(vfsView(proc.task))
         result = yield* runScenario(scenario, scenarioProcess(m, proc), done)
         return 0
       })
@@ -290,6 +323,7 @@ export const runSchedScenario = (scenario: Scenario): Effect.Effect<SchedScenari
       })
     const ran = yield* Effect.exit(kernel.run(runner))
     yield* kernel.shutdown()
+    containers?.shutdown()
     world.vfs.shutdown()
     const leaks = registry.size() > 0 ? registry.report() : undefined
     if (Exit.isFailure(ran)) {

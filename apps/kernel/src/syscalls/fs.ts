@@ -1,5 +1,5 @@
 import { sysError } from "@simkernel/abi"
-import { type Kstat, chdir, chroot, fchdir, fchmodat, fchownat, fstatat, ftruncate, linkat, lseek, mkdirat, mknodat, readlinkat, renameat2, symlinkat, unlinkat } from "@simkernel/vfs"
+import { type Kstat, chdir, chroot, fchdir, fchmodat, fchownat, fstatat, ftruncate, getcwd, linkat, lseek, mkdirat, mknodat, readlinkat, renameat2, symlinkat, unlinkat } from "@simkernel/vfs"
 import { Effect } from "effect"
 import { ksysSync, syncFilesystem, vfsFsync } from "../disk/index.js"
 import { buf, type Handler, int, onFd, task, vfsCall } from "./common.js"
@@ -61,6 +61,18 @@ export const FS_HANDLERS: Readonly<Record<string, Handler>> = {
   syncfs: onFd("syncfs", (file) => syncFilesystem(file.mnt.sb)),
   fsync: onFd("fsync", vfsFsync),
   fdatasync: onFd("fdatasync", vfsFsync),
+  getcwd: vfsCall((ctx, a) => {
+    // fs/d_path.c: the path and its NUL, ERANGE when the buffer cannot hold both
+    const cwd = getcwd(task(ctx))
+    if (typeof cwd !== "string") return cwd
+    const bytes = new TextEncoder().encode(cwd + "\0")
+    if (bytes.length > int(a[1])) return sysError("ERANGE", "getcwd")
+    const out = buf(a[0])
+    if (out instanceof Error) return out
+    if (out.length < bytes.length) return sysError("EFAULT", "getcwd")
+    out.set(bytes)
+    return bytes.length
+  }),
   chdir: vfsCall((ctx, a) => chdir(task(ctx), a[0] as string), 0),
   fchdir: vfsCall((ctx, a) => fchdir(task(ctx), int(a[0]))),
   chroot: vfsCall((ctx, a) => chroot(task(ctx), a[0] as string), 0)

@@ -1,4 +1,6 @@
+import { CONTAINER_HANDLERS } from "./container.js"
 import { FS_HANDLERS } from "./fs.js"
+import { KEY_HANDLERS } from "./keys.js"
 import { MOUNT_HANDLERS } from "./mount.js"
 import { NS_HANDLERS } from "./ns.js"
 import { PROCESS_HANDLERS } from "./process.js"
@@ -11,5 +13,7 @@ export const HANDLERS: Readonly<Record<string, Handler>> = {
   ...FS_HANDLERS,
   ...MOUNT_HANDLERS,
   ...NS_HANDLERS,
-  ...PROCESS_HANDLERS
+  ...PROCESS_HANDLERS,
+  ...CONTAINER_HANDLERS,
+  ...KEY_HANDLERS
 }

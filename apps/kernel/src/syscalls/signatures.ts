@@ -1,4 +1,40 @@
 import { type FlagKindName, O_CREAT, __O_TMPFILE } from "@simkernel/abi"
+import {
+  KEY_ACE_SUBJ_CONTAINER,
+  KEY_ACE_SUBJ_CONTAINER_NAME,
+  KEYCTL_ASSUME_AUTHORITY,
+  KEYCTL_CAPABILITIES,
+  KEYCTL_CHOWN,
+  KEYCTL_CLEAR,
+  KEYCTL_CONTAINER_INTERCEPT,
+  KEYCTL_DESCRIBE,
+  KEYCTL_FIND_LRU,
+  KEYCTL_GET_KEYRING_ID,
+  KEYCTL_GET_PERSISTENT,
+  KEYCTL_GET_SECURITY,
+  KEYCTL_GRANT_PERMISSION,
+  KEYCTL_INSTANTIATE,
+  KEYCTL_INSTANTIATE_IOV,
+  KEYCTL_INVALIDATE,
+  KEYCTL_JOIN_SESSION_KEYRING,
+  KEYCTL_LINK,
+  KEYCTL_MOVE,
+  KEYCTL_NEGATE,
+  KEYCTL_QUERY_REQUEST_KEY_AUTH,
+  KEYCTL_READ,
+  KEYCTL_REJECT,
+  KEYCTL_RESTRICT_KEYRING,
+  KEYCTL_REVOKE,
+  KEYCTL_SEARCH,
+  KEYCTL_SESSION_TO_PARENT,
+  KEYCTL_SET_CONTAINER_KEYRING,
+  KEYCTL_SET_REQKEY_KEYRING,
+  KEYCTL_SET_TIMEOUT,
+  KEYCTL_SETPERM,
+  KEYCTL_UNLINK,
+  KEYCTL_UPDATE,
+  KEYCTL_WATCH_KEY
+} from "@simkernel/abi"
 
 /**
  * How one argument of a syscall reads and prints: the shared vocabulary of
@@ -31,6 +67,16 @@ export type ArgKind =
   | "oflags"
   /** wait4's status out: [{WIFEXITED(s) && WEXITSTATUS(s) == 0}]. */
   | "wstatus"
+  /** A key permission mask (KEY_POS_VIEW|KEY_USR_VIEW...), as strace's key_perms. */
+  | "key_perm"
+  /** KEYCTL_SET_REQKEY_KEYRING's KEY_REQKEY_DEFL_* value. */
+  | "reqkey_defl"
+  /** An errno value, by name (KEYCTL_REJECT's error). */
+  | "errno"
+  /** KEYCTL_CAPABILITIES's buffer: the KEYCTL_CAPS0_* and KEYCTL_CAPS1_* bytes. */
+  | "key_caps"
+  /** KEYCTL_GRANT_PERMISSION's subject type (KEY_ACE_SUBJ_*). */
+  | "key_ace_subj"
   /** A flag word, printed with formatFlags(kind). */
   | { readonly flags: FlagKindName }
 
@@ -40,9 +86,65 @@ export interface SyscallSignature {
   readonly ret: "fd" | "pid" | "int"
   /** How many arguments strace shows, when that depends on the others (openat's mode only with O_CREAT or O_TMPFILE). */
   readonly shown?: (args: ReadonlyArray<unknown>) => number
+  /** The arguments as one command lays them out (keyctl's), when strace decodes that command; else `args`. */
+  readonly byCommand?: (args: ReadonlyArray<unknown>) => ReadonlyArray<readonly [name: string, kind: ArgKind]> | undefined
 }
 
 const f = (kind: FlagKindName): ArgKind => ({ flags: kind })
+
+type ArgList = ReadonlyArray<readonly [name: string, kind: ArgKind]>
+
+/** A key serial or KEY_SPEC_* id, as strace's print_keyring_serial_number(). */
+const KEY: readonly [string, ArgKind] = ["key", f("key_spec")]
+
+/** keyctl(2)'s arguments after the command, per command, as strace's keyctl decoder (and the seed's commands) shows them. */
+const KEYCTL_ARGS: ReadonlyMap<number, ArgList> = new Map<number, ArgList>([
+  [KEYCTL_GET_KEYRING_ID, [KEY, ["create", "int"]]],
+  [KEYCTL_JOIN_SESSION_KEYRING, [["name", "str"]]],
+  [KEYCTL_UPDATE, [KEY, ["payload", "buf"], ["plen", "int"]]],
+  [KEYCTL_REVOKE, [KEY]],
+  [KEYCTL_CHOWN, [KEY, ["uid", "int"], ["gid", "int"]]],
+  [KEYCTL_SETPERM, [KEY, ["perm", "key_perm"]]],
+  [KEYCTL_DESCRIBE, [KEY, ["buffer", "buf"], ["buflen", "int"]]],
+  [KEYCTL_CLEAR, [KEY]],
+  [KEYCTL_LINK, [KEY, ["keyring", f("key_spec")]]],
+  [KEYCTL_UNLINK, [KEY, ["keyring", f("key_spec")]]],
+  [KEYCTL_SEARCH, [["keyring", f("key_spec")], ["type", "str"], ["description", "str"], ["dest_keyring", f("key_spec")]]],
+  [KEYCTL_READ, [KEY, ["buffer", "buf"], ["buflen", "int"]]],
+  [KEYCTL_INSTANTIATE, [KEY, ["payload", "buf"], ["plen", "int"], ["keyring", f("key_spec")]]],
+  [KEYCTL_NEGATE, [KEY, ["timeout", "int"], ["keyring", f("key_spec")]]],
+  [KEYCTL_SET_REQKEY_KEYRING, [["reqkey_defl", "reqkey_defl"]]],
+  [KEYCTL_SET_TIMEOUT, [KEY, ["timeout", "int"]]],
+  [KEYCTL_ASSUME_AUTHORITY, [KEY]],
+  [KEYCTL_GET_SECURITY, [KEY, ["buffer", "buf"], ["buflen", "int"]]],
+  [KEYCTL_SESSION_TO_PARENT, []],
+  [KEYCTL_REJECT, [KEY, ["timeout", "int"], ["error", "errno"], ["keyring", f("key_spec")]]],
+  [KEYCTL_INSTANTIATE_IOV, [KEY, ["payload_iov", "struct"], ["ioc", "int"], ["keyring", f("key_spec")]]],
+  [KEYCTL_INVALIDATE, [KEY]],
+  [KEYCTL_GET_PERSISTENT, [["uid", "int"], ["keyring", f("key_spec")]]],
+  [KEYCTL_RESTRICT_KEYRING, [["keyring", f("key_spec")], ["type", "str"], ["restriction", "str"]]],
+  [KEYCTL_MOVE, [KEY, ["from_keyring", f("key_spec")], ["to_keyring", f("key_spec")], ["flags", "int"]]],
+  [KEYCTL_CAPABILITIES, [["buffer", "key_caps"], ["buflen", "int"]]],
+  [KEYCTL_WATCH_KEY, [KEY, ["watch_queue_fd", "fd"], ["watch_id", "int"]]],
+  [KEYCTL_CONTAINER_INTERCEPT, [["cfd", "fd"], ["type", "str"], ["ns_id", "int"], ["dest_keyring", f("key_spec")]]],
+  [KEYCTL_QUERY_REQUEST_KEY_AUTH, [KEY, ["buffer", "struct"]]],
+  [KEYCTL_FIND_LRU, [["keyring", f("key_spec")], ["type", "str"]]],
+  [KEYCTL_SET_CONTAINER_KEYRING, [["cfd", "fd"], ["keyring", f("key_spec")]]]
+])
+
+/** KEYCTL_GRANT_PERMISSION's subject reads as its type says: a container fd, a container name, or a KEY_ACE_* number. */
+const grantArgs = (subjectType: unknown): ArgList => [
+  KEY,
+  ["subject_type", "key_ace_subj"],
+  ["subject", subjectType === KEY_ACE_SUBJ_CONTAINER ? "fd" : subjectType === KEY_ACE_SUBJ_CONTAINER_NAME ? "str" : "int"],
+  ["perm", f("key_ace")]
+]
+
+/** keyctl(2) as strace shows a known command: the command by name, then that command's arguments only. */
+const keyctlArgs = (args: ReadonlyArray<unknown>): ArgList | undefined => {
+  const rest = args[0] === KEYCTL_GRANT_PERMISSION ? grantArgs(args[2]) : typeof args[0] === "number" ? KEYCTL_ARGS.get(args[0]) : undefined
+  return rest === undefined ? undefined : [["operation", f("keyctl")], ...rest]
+}
 
 /** Linux's argument names and order for the calls simkernel implements (see syscalls(2) and each man page). */
 export const SIGNATURES: Readonly<Record<string, SyscallSignature>> = {
@@ -89,6 +191,7 @@ export const SIGNATURES: Readonly<Record<string, SyscallSignature>> = {
     ret: "int"
   },
   utimensat: { args: [["dirfd", "dirfd"], ["pathname", "str"], ["times", "struct"], ["flags", f("at")]], ret: "int" },
+  getcwd: { args: [["buf", "buf"], ["size", "int"]], ret: "int" },
   chdir: { args: [["path", "str"]], ret: "int" },
   fchdir: { args: [["fd", "fd"]], ret: "int" },
   sync: { args: [], ret: "int" },
@@ -141,14 +244,17 @@ export const SIGNATURES: Readonly<Record<string, SyscallSignature>> = {
   setpgid: { args: [["pid", "int"], ["pgid", "int"]], ret: "int" },
   getsid: { args: [["pid", "int"]], ret: "pid" },
   prctl: { args: [["option", f("prctl")], ["arg2", "int"], ["arg3", "int"], ["arg4", "int"], ["arg5", "int"]], ret: "int" },
-  keyctl: { args: [["operation", f("keyctl")], ["arg2", "int"], ["arg3", "int"], ["arg4", "int"], ["arg5", "int"]], ret: "int" },
+  keyctl: { args: [["operation", f("keyctl")], ["arg2", "int"], ["arg3", "int"], ["arg4", "int"], ["arg5", "int"]], ret: "int", byCommand: keyctlArgs },
+  add_key: { args: [["type", "str"], ["description", "str"], ["payload", "buf"], ["plen", "int"], ["keyring", f("key_spec")]], ret: "int" },
+  request_key: { args: [["type", "str"], ["description", "str"], ["callout_info", "str"], ["dest_keyring", f("key_spec")]], ret: "int" },
+  ioctl: { args: [["fd", "fd"], ["request", "int"], ["arg", "struct"]], ret: "int" },
   socket: { args: [["domain", f("af")], ["type", f("sock_type")], ["protocol", "int"]], ret: "fd" },
   container_create: {
     args: [["name", "str"], ["flags", f("container")], ["spare3", "int"], ["spare4", "int"], ["spare5", "int"]],
     ret: "fd"
   },
   fork_into_container: { args: [["cfd", "fd"]], ret: "pid" },
-  container_wait: { args: [["cfd", "fd"], ["wstatus", "struct"], ["options", f("wait")], ["rusage", "struct"]], ret: "int" },
+  container_wait: { args: [["cfd", "fd"], ["wstatus", "wstatus"], ["options", f("wait")], ["rusage", "struct"]], ret: "int" },
   container_kill: { args: [["cfd", "fd"], ["initonly", "int"], ["signal", f("signal")]], ret: "int" },
   container_socket: { args: [["cfd", "fd"], ["domain", f("af")], ["type", f("sock_type")], ["protocol", "int"]], ret: "fd" }
 }

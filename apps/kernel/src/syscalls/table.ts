@@ -1,6 +1,7 @@
 import { LINUX_SYSCALLS, SEED_SYSCALLS, sysError, type SysError } from "@simkernel/abi"
 import type { Kernel as Sched, Task } from "@simkernel/sched"
 import { Effect } from "effect"
+import { superviseEperm, SUPERVISED } from "./container.js"
 import { type Handler, HANDLERS, type SyscallContext } from "./handlers.js"
 import { formatSyscall } from "./strace.js"
 
@@ -30,7 +31,13 @@ const PARTIAL: Readonly<Record<string, string>> = {
   pidfd_send_signal: "siginfo must be NULL",
   fsync: "writes back the whole ext4 filesystem the file is on (ext4 keeps no per-file dirty state)",
   fdatasync: "writes back the whole ext4 filesystem the file is on (ext4 keeps no per-file dirty state)",
-  fcntl: "F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD, F_SETFD, F_GETFL, F_SETFL"
+  fcntl: "F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD, F_SETFD, F_GETFL, F_SETFL",
+  add_key: "key types keyring, user and logon",
+  keyctl: "no DH, pkey, RESTRICT_KEYRING, GET_PERSISTENT, SESSION_TO_PARENT, INSTANTIATE_IOV or WATCH_KEY (EOPNOTSUPP)",
+  ioctl: "only the container requests (CONTAINER_IOCTL_SUPERVISE on a container fd, NOTIF_RECV/SEND/ID_VALID on a notification fd); ENOTTY for every other fd",
+  fork_into_container: "the child runs the Program given as its second argument (no memory image)",
+  container_wait: "rusage gets only ru_utime and ru_stime",
+  container_socket: "AF_UNIX and AF_NETLINK (NETLINK_ROUTE) only; the fd is an anonymous-inode file named socket, not a sockfs inode"
 }
 
 const build = (): ReadonlyArray<SyscallEntry> =>
@@ -90,7 +97,9 @@ export class Syscalls {
 
   call(name: string, ...args: ReadonlyArray<unknown>): Effect.Effect<number, SysError> {
     const entry = BY_NAME.get(name)
-    const run = entry?.handler === undefined ? Effect.fail(sysError("ENOSYS", name)) : entry.handler(this.ctx, args)
+    const handled = entry?.handler === undefined ? Effect.fail(sysError("ENOSYS", name)) : entry.handler(this.ctx, args)
+    // a supervised call's EPERM may go to the supervisor of the task's container
+    const run = SUPERVISED.has(name) ? superviseEperm(this.ctx, name, args, handled) : handled
     const tracer = this.tracer
     if (tracer === undefined) return run
     const pid = this.ctx.proc.task.pid.nr

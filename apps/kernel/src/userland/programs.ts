@@ -2,6 +2,7 @@ import { AT_FDCWD, O_DIRECTORY, O_RDONLY } from "@simkernel/abi"
 import type { Program } from "@simkernel/sched"
 import { listDirectory } from "@simkernel/vfs"
 import { Effect } from "effect"
+import { container } from "./container.js"
 import { COREUTILS } from "./coreutils.js"
 import { mountfd } from "./mountfd.js"
 import { NSUTILS } from "./nsutils.js"
@@ -110,5 +111,6 @@ export const PROGRAMS: Readonly<Record<string, Program>> = {
   ...COREUTILS,
   mountfd,
   ...NSUTILS,
-  ...PROCPS
+  ...PROCPS,
+  container
 }
