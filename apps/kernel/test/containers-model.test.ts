@@ -426,6 +426,47 @@ describe("Bottomley: one root; chroot and pivot_root inside a container behave a
     )
   )
 
+  it.effect("after pivot_root inside a container, later members and the cfd as dirfd start at the new root: there is one root", () =>
+    asInit((sys) =>
+      Effect.gen(function* () {
+        const cfd = yield* sys.call("container_create", "onepivot", CONTAINER_NEW_FS_NS | CONTAINER_FD_CLOEXEC, 0, 0, 0)
+        const [r, w] = yield* pipe(sys)
+        const seen: Record<string, unknown> = {}
+        // the first member pivots, then holds the container alive until the gate closes
+        const first = yield* sys.call("fork_into_container", cfd, (child: Process) =>
+          Effect.gen(function* () {
+            const c = new Syscalls({ proc: child })
+            yield* c.call("close", w)
+            yield* c.call("mount", "newroot", "/mnt", "tmpfs", 0, null)
+            yield* c.call("mkdirat", AT_FDCWD, "/mnt/old", 0o755)
+            yield* touch(c, "/mnt/in-the-new-root")
+            yield* c.call("pivot_root", "/mnt", "/mnt/old")
+            yield* c.call("read", r, new Uint8Array(1), 1)
+            return 0
+          })
+        )
+        const second = yield* sys.call("fork_into_container", cfd, (child: Process) =>
+          Effect.sync(() => {
+            seen.secondMember = listDirectory(child.task.vfsTask(), AT_FDCWD, "/")
+            return 0
+          })
+        )
+        yield* sys.call("wait4", second, {}, 0, null)
+        seen.throughCfd = yield* errnoOf(sys.call("newfstatat", cfd, "in-the-new-root", {}, 0))
+        yield* sys.call("close", w)
+        yield* sys.call("wait4", first, {}, 0, null)
+        yield* sys.call("close", r)
+        yield* sys.call("close", cfd)
+        return seen
+      })
+    ).pipe(
+      Effect.map((r) => {
+        expect(r.secondMember).toEqual(["in-the-new-root", "old"])
+        expect(r.throughCfd).toBe("succeeded")
+      })
+    )
+  )
+
   it.effect("the root of an empty mount namespace has no parent mount: pivot_root there is EINVAL, as on Linux's rootfs", () =>
     asInit((sys) =>
       Effect.gen(function* () {

@@ -198,8 +198,12 @@ export class Containers {
       moveMountContainerRoot: (task, from, cfd, toPath, flags) => this.moveMountContainerRoot(task, from, cfd, toPath, flags)
     }
     this.vfs.mountApiHooks = mountHooks
+    // one root (decision 3): pivot_root moves a container's root as it moves its members' fs_structs
+    const pivotRoot = (oldRoot: Path, newRoot: Path): void => this.replaceRoot(this.initContainer, oldRoot, newRoot)
+    this.vfs.pivotRootHooks.add(pivotRoot)
     this.removeHooks = () => {
       removeTaskHooks()
+      this.vfs.pivotRootHooks.delete(pivotRoot)
       if (this.vfs.mountApiHooks === mountHooks) this.vfs.mountApiHooks = undefined
     }
   }
@@ -223,6 +227,16 @@ export class Containers {
     this.down = true
     this.removeHooks()
     this.initContainer.put()
+  }
+
+  /** chroot_fs_refs() for container roots: `c` and every container below it rooted at `oldRoot` now start at `newRoot`. */
+  private replaceRoot(c: Container, oldRoot: Path, newRoot: Path): void {
+    const root = c.root
+    if (root !== undefined && root.mnt === oldRoot.mnt && root.dentry === oldRoot.dentry) {
+      c.root = { mnt: newRoot.mnt.get(), dentry: newRoot.dentry }
+      root.mnt.put()
+    }
+    for (const child of c.children) this.replaceRoot(child, oldRoot, newRoot)
   }
 
   /** The container `task` belongs to (every task belongs to one while it lives). */

@@ -27,6 +27,7 @@ export class FsStruct extends Refcounted {
     this.rootPath = { mnt: root.mnt, dentry: root.dentry }
     this.pwdPath = { mnt: pwd.mnt, dentry: pwd.dentry }
     this.umask = umask
+    vfs.fsStructs.add(this)
   }
 
   get root(): Path {
@@ -64,6 +65,7 @@ export class FsStruct extends Refcounted {
   }
 
   protected override destroy(): void {
+    this.vfs.fsStructs.delete(this)
     this.pwdPath.mnt.put()
     this.rootPath.mnt.put()
   }

@@ -9,6 +9,7 @@ import { ramfsType } from "./ramfs.js"
 import { shmemType } from "./shmem.js"
 import type { SysError } from "@simkernel/abi"
 import type { FsContext } from "./FsContext.js"
+import type { FsStruct } from "./FsStruct.js"
 import type { Path } from "./Path.js"
 import type { Superblock } from "./Superblock.js"
 import type { VfsTask } from "./Task.js"
@@ -76,6 +77,13 @@ export class Vfs {
   readonly charDevices = new Map<number, CharDeviceOps>()
   /** The container package's part in the mount API, if loaded. */
   mountApiHooks: MountApiHooks | undefined = undefined
+  /** Every live fs_struct: pivot_root(2) moves those rooted at the old root (chroot_fs_refs()). */
+  readonly fsStructs = new Set<FsStruct>()
+  /**
+   * Other holders of a root a task starts from (a container's root): pivot_root
+   * calls each with the old root and the new one after moving the fs_structs.
+   */
+  readonly pivotRootHooks = new Set<(oldRoot: Path, newRoot: Path) => void>()
   /** The mqueue superblock of tasks that carry no IPC namespace (one implicit namespace), held until shutdown(). */
   mqueueSb: Superblock | undefined = undefined
   /** Kernel-internal mounts (nsfs, anon_inodefs), each holding one reference until shutdown(). */

@@ -56,7 +56,6 @@ import {
 } from "./constants.js"
 import { type Dentry, linkMountedBy, unlinkMountedBy } from "./Dentry.js"
 import { FsContext, parseMonolithicMountData, vfsGetTree, vfsParseFsString } from "./FsContext.js"
-import type { FsStruct } from "./FsStruct.js"
 import { Mount } from "./Mount.js"
 import { mntAddToNs, lockMntTree, type MountNamespace } from "./MountNamespace.js"
 import { filenameLookup, LOOKUP_AUTOMOUNT, LOOKUP_DIRECTORY, LOOKUP_FOLLOW, LOOKUP_MOUNTPOINT } from "./namei.js"
@@ -83,6 +82,7 @@ import {
 } from "./pnode.js"
 import type { Superblock } from "./Superblock.js"
 import type { VfsTask } from "./Task.js"
+import type { Vfs } from "./Vfs.js"
 
 /** umount_tree() modes. */
 export const UMOUNT_SYNC = 1
@@ -735,12 +735,15 @@ export const isPathReachable = (mnt: Mount, dentry: Dentry, root: Path): boolean
 
 /**
  * chroot_fs_refs(): every fs_struct whose root or cwd was `oldRoot` moves
- * to `newRoot`. pivotRoot applies it to the caller; the kernel app applies
- * it to its other tasks.
+ * to `newRoot` (Linux walks every process; the Vfs keeps its fs_structs),
+ * then every other root holder registered in Vfs.pivotRootHooks.
  */
-export const chrootFsRefs = (fs: FsStruct, oldRoot: Path, newRoot: Path): void => {
-  if (fs.root.mnt === oldRoot.mnt && fs.root.dentry === oldRoot.dentry) fs.setRoot(newRoot)
-  if (fs.pwd.mnt === oldRoot.mnt && fs.pwd.dentry === oldRoot.dentry) fs.setPwd(newRoot)
+export const chrootFsRefs = (vfs: Vfs, oldRoot: Path, newRoot: Path): void => {
+  for (const fs of vfs.fsStructs) {
+    if (fs.root.mnt === oldRoot.mnt && fs.root.dentry === oldRoot.dentry) fs.setRoot(newRoot)
+    if (fs.pwd.mnt === oldRoot.mnt && fs.pwd.dentry === oldRoot.dentry) fs.setPwd(newRoot)
+  }
+  for (const hook of vfs.pivotRootHooks) hook(oldRoot, newRoot)
 }
 
 /**
@@ -794,7 +797,7 @@ export const pivotRoot = (task: VfsTask, newRoot: string, putOld: string): SysEr
   attachMnt(newMnt, rootParent, rootMp)
   task.mntNs.event++
   const newRootPath: Path = { mnt: newMnt, dentry: newMnt.root }
-  chrootFsRefs(task.fs, oldRoot, newRootPath)
+  chrootFsRefs(task.fs.vfs, oldRoot, newRootPath)
   releaseDeferred(deferred)
   newMnt.put()
   rootMnt.put()

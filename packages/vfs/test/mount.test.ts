@@ -39,6 +39,7 @@ import {
   ksysUmount,
   mkdirat,
   openat,
+  type Path,
   pivotRoot,
   showMounts,
   statfs,
@@ -332,6 +333,31 @@ describe("pivot_root(2)", () => {
     ])
     ok(ksysUmount(t, "/old", MNT_DETACH))
     expect(table(w)).toHaveLength(1)
+  })
+
+  it("moves every fs_struct rooted at the old root, and tells the other root holders (chroot_fs_refs)", () => {
+    const w = makeWorld()
+    const t = w.task
+    mkdirs(w, "/new", "/elsewhere")
+    ok(doMount(t, "newroot", "/new", "tmpfs", 0, null))
+    mkdirs(w, "/new/old")
+    const other = t.fs.copy()
+    const chrooted = t.fs.copy()
+    const nd = ok(filenameLookup(t, AT_FDCWD, "/elsewhere", LOOKUP_FOLLOW))
+    const elsewhere = nd.path()
+    chrooted.setRoot(elsewhere)
+    const oldRootMnt = t.fs.root.mnt
+    const told: Array<readonly [boolean, string | undefined]> = []
+    const hook = (oldRoot: Path, newRoot: Path) => void told.push([oldRoot.mnt === oldRootMnt, newRoot.mnt.devname])
+    w.vfs.pivotRootHooks.add(hook)
+    ok(pivotRoot(t, "/new", "/new/old"))
+    w.vfs.pivotRootHooks.delete(hook)
+    expect(other.root.mnt.devname).toBe("newroot")
+    expect(other.pwd.mnt.devname).toBe("newroot")
+    expect(chrooted.root.dentry).toBe(elsewhere.dentry)
+    expect(told).toEqual([[true, "newroot"]])
+    other.put()
+    chrooted.put()
   })
 
   it("refuses what the man page lists", () => {
