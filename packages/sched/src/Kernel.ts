@@ -441,6 +441,7 @@ export class Kernel {
   finish(t: Task): void {
     t.sched = "done"
     t.resume = undefined
+    t.fiber = undefined
     if (this.current === t) this.current = undefined
     this.kick()
   }

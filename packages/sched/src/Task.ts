@@ -133,6 +133,7 @@ export class Task extends Refcounted {
   chan: WaitChan | undefined = undefined
   /** Continues the parked fiber (or starts it, for a new task). */
   resume: ((wake: Effect.Effect<void>) => void) | undefined = undefined
+  /** The fiber running its program, until it is done (a zombie keeps none, nor what the fiber holds). */
   fiber: Fiber.Fiber<void> | undefined = undefined
   timer: Fiber.Fiber<void> | undefined = undefined
   /** While blocked in wait(): which children may wake it (child_wait_callback()). */

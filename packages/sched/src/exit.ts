@@ -85,17 +85,25 @@ export const doExit = (t: Task, code: number): Effect.Effect<void> => {
   }
   switchTaskNamespaces(t, undefined)
   for (const h of t.kernel.taskHooks) h.onExit?.(t)
-  return Effect.map(exitNotify(t, groupDead), () => {
-    const parent = t.vforkParent
-    if (parent !== undefined) {
-      t.vforkParent = undefined
-      t.kernel.wakeChan(parent, "vfork")
-    }
-    // de_thread() in execve(2) waits for the other threads to go
-    const execer = t.signal.groupExecTask
-    if (execer !== undefined && execer !== t) t.kernel.wakeChan(execer, "exec")
-    if (t === t.kernel.initTask) t.kernel.initExited(t)
-  })
+  const zap = exitNotify(t, groupDead)
+  if (zap === undefined) {
+    exitDone(t)
+    return Effect.void
+  }
+  return Effect.map(zap, () => exitDone(t))
+}
+
+/** The end of do_exit() after exit_notify(): wake a vfork parent and an execve(2) waiting for the other threads. */
+const exitDone = (t: Task): void => {
+  const parent = t.vforkParent
+  if (parent !== undefined) {
+    t.vforkParent = undefined
+    t.kernel.wakeChan(parent, "vfork")
+  }
+  // de_thread() in execve(2) waits for the other threads to go
+  const execer = t.signal.groupExecTask
+  if (execer !== undefined && execer !== t) t.kernel.wakeChan(execer, "exec")
+  if (t === t.kernel.initTask) t.kernel.initExited(t)
 }
 
 /**
@@ -135,21 +143,19 @@ const findAliveThread = (p: Task): Task | undefined => {
 
 /**
  * find_child_reaper(): the init of `father`'s namespace, or, when father is
- * that init, another of its threads; when none is left the namespace dies
- * (zapPidNsProcesses()) and father itself stays the reaper.
+ * that init, another of its threads. Undefined when father is that init's
+ * last thread: the namespace must die first (zapPidNsProcesses()), and
+ * father itself stays the reaper.
  */
-const findChildReaper = Effect.fnUntraced(function* (father: Task) {
+const findChildReaper = (father: Task): { readonly reaper: Task | undefined } | undefined => {
   const ns = father.activePidNs
   const reaper = ns.childReaper
-  if (reaper !== father) return reaper
+  if (reaper !== father) return { reaper }
   const alive = findAliveThread(father)
-  if (alive !== undefined) {
-    ns.childReaper = alive
-    return alive
-  }
-  yield* zapPidNsProcesses(ns, father)
-  return father
-})
+  if (alive === undefined) return undefined
+  ns.childReaper = alive
+  return { reaper: alive }
+}
 
 /**
  * find_new_reaper(): a live thread of father's group, else the nearest
@@ -192,8 +198,7 @@ const reparentLeader = (father: Task, p: Task, dead: Array<Task>): void => {
  * forget_original_parent(): `father`'s children go to the new reaper, each
  * thread with a PR_SET_PDEATHSIG getting its signal.
  */
-const forgetOriginalParent = Effect.fnUntraced(function* (father: Task, dead: Array<Task>) {
-  const childReaper = yield* findChildReaper(father)
+const forgetOriginalParent = (father: Task, childReaper: Task | undefined, dead: Array<Task>): void => {
   const children = father.children
   if (children === undefined || children.size === 0) return
   const reaper = findNewReaper(father, childReaper)
@@ -209,16 +214,32 @@ const forgetOriginalParent = Effect.fnUntraced(function* (father: Task, dead: Ar
     if (reaper.signal !== father.signal) reparentLeader(father, p, dead)
     into.add(p)
   }
-})
+}
 
 /**
  * exit_notify(): give the children away, kill an orphaned stopped process
  * group, become a zombie and tell the parent, or be reaped at once (a
- * thread, or a child whose parent ignores SIGCHLD).
+ * thread, or a child whose parent ignores SIGCHLD). Only the last thread
+ * of a namespace's init has to wait (until the namespace is empty): it
+ * gets the Effect that waits and finishes; every other exit is done on
+ * return (undefined), without an Effect per exiting task.
  */
-const exitNotify = Effect.fnUntraced(function* (tsk: Task, groupDead: boolean) {
+const exitNotify = (tsk: Task, groupDead: boolean): Effect.Effect<void> | undefined => {
+  const found = findChildReaper(tsk)
+  if (found === undefined) {
+    return Effect.andThen(
+      zapPidNsProcesses(tsk.activePidNs, tsk),
+      Effect.sync(() => exitNotifyLocked(tsk, groupDead, tsk))
+    )
+  }
+  exitNotifyLocked(tsk, groupDead, found.reaper)
+  return undefined
+}
+
+/** exit_notify() once the child reaper is known. */
+const exitNotifyLocked = (tsk: Task, groupDead: boolean, childReaper: Task | undefined): void => {
   const dead: Array<Task> = []
-  yield* forgetOriginalParent(tsk, dead)
+  forgetOriginalParent(tsk, childReaper, dead)
   if (groupDead) killOrphanedPgrp(tsk.groupLeader, undefined)
   tsk.exitState = ZOMBIE
   let autoreap: boolean
@@ -230,7 +251,7 @@ const exitNotify = Effect.fnUntraced(function* (tsk: Task, groupDead: boolean) {
     dead.push(tsk)
   }
   for (const p of dead) releaseTask(p)
-})
+}
 
 /** detach_pid(): the pid loses a user; free it when it has none left. */
 const maybeFree = (pid: Pid): void => {
@@ -286,7 +307,8 @@ export const releaseTask = (p: Task): void => {
 export const zapPidNsProcesses = Effect.fnUntraced(function* (ns: PidNamespace, me: Task) {
   ns.disablePidAllocation()
   me.sighand.setAction(SIGCHLD, { handler: SIG_IGN, flags: 0, mask: 0n })
-  for (const [nr, pid] of [...ns.idr]) {
+  // sending SIGKILL frees no pid (the killed run later), so the idr can be walked in place
+  for (const [nr, pid] of ns.idr) {
     if (nr < 2 || pid === null) continue
     const task = pid.task
     if (task !== undefined && (task.flags & PF_EXITING) === 0 && (task.signal.flags & SIGNAL_GROUP_EXIT) === 0) {
@@ -294,7 +316,8 @@ export const zapPidNsProcesses = Effect.fnUntraced(function* (ns: PidNamespace, 
     }
   }
   for (const t of me.signal.threads) {
-    for (const c of [...(t.children ?? [])]) if (c.exitState === ZOMBIE && c.threadGroupEmpty) releaseTask(c)
+    // releaseTask() deletes only the child being visited from the set, which leaves the walk intact
+    for (const c of t.children ?? []) if (c.exitState === ZOMBIE && c.threadGroupEmpty) releaseTask(c)
   }
   const initPids = me.isLeader ? 1 : 2
   while (ns.pidAllocated > initPids) yield* me.kernel.park(me, "pidns")

@@ -80,8 +80,10 @@ export class SigPending {
   add(info: SigInfo, rt: boolean, bit: SigSet): void {
     // standard signals do not queue twice (legacy_queue())
     if (!rt && (this.set & bit) !== 0n) return
-    this.set |= bit
-    ;(this.queue ??= []).push(info)
+    // an empty set takes `bit` itself and a first signal a one-slot queue: no garbage per signal sent to many tasks
+    this.set = this.set === EMPTY_SIGSET ? bit : this.set | bit
+    if (this.queue === undefined) this.queue = [info]
+    else this.queue.push(info)
   }
 
   /** Take one instance of `sig`; the bit clears when none is left. */

@@ -4,8 +4,17 @@
  * measured in the same run, so results compare across machines.
  */
 
+/**
+ * Leaves per-iteration setup out of a loop's time: pause() before the
+ * setup, resume() after it. The loop's time is its run minus the paused spans.
+ */
+export interface Stopwatch {
+  pause(): void
+  resume(): void
+}
+
 /** A loop body: runs the operation n times. May be async. */
-export type Loop = (n: number) => void | Promise<void>
+export type Loop = (n: number, watch: Stopwatch) => void | Promise<void>
 
 export interface BenchOptions {
   /** Target in ns/op (the row passes when ns/op <= targetNs). */

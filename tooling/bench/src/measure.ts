@@ -1,12 +1,30 @@
-import type { Loop } from "./index.js"
+import type { Loop, Stopwatch } from "./index.js"
 
 const now = (): number => Number(process.hrtime.bigint())
 
+/** The Stopwatch a loop gets: sums the time it spent paused. */
+class LoopStopwatch implements Stopwatch {
+  paused = 0
+  private pausedAt: number | undefined = undefined
+
+  pause(): void {
+    this.pausedAt ??= now()
+  }
+
+  resume(): void {
+    if (this.pausedAt === undefined) return
+    this.paused += now() - this.pausedAt
+    this.pausedAt = undefined
+  }
+}
+
 const timeLoop = async (loop: Loop, n: number): Promise<number> => {
+  const watch = new LoopStopwatch()
   const start = now()
-  const r = loop(n)
+  const r = loop(n, watch)
   if (r !== undefined) await r
-  return now() - start
+  watch.resume()
+  return now() - start - watch.paused
 }
 
 /**
