@@ -2,9 +2,9 @@ import { readFileSync } from "node:fs"
 import { fileURLToPath } from "node:url"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
-import { diffScenario } from "../src/conformance/check.js"
 import type { ResultsFile, Scenario, ScenarioFile, StepResult } from "../src/conformance/format.js"
 import { runSchedScenario } from "../src/conformance/schedMachine.js"
+import { scenarioTests } from "./support.js"
 
 const corpus = (name: string) => fileURLToPath(new URL(`../../../conformance/proc/${name}`, import.meta.url))
 const scenarios = JSON.parse(readFileSync(corpus("scenarios.json"), "utf8")) as ScenarioFile
@@ -24,30 +24,7 @@ describe("conformance/proc on the sched machine", () => {
     for (const name of Object.keys(KNOWN_DIFFERENCES)) expect(scenarios.scenarios.some((s) => s.name === name)).toBe(true)
   })
 
-  for (const scenario of scenarios.scenarios) {
-    const known = KNOWN_DIFFERENCES[scenario.name]
-    it.effect(known === undefined ? scenario.name : `${scenario.name} (still differs: ${known})`, () =>
-      Effect.gen(function* () {
-        const run = yield* runSchedScenario(scenario)
-        // the leak audit after teardown, and no oops or unhandled error in the kernel log
-        expect(run.leaks).toBeUndefined()
-        expect(run.log).toEqual([])
-        const diff = diffScenario(expected.scenarios[scenario.name]!, run.result)
-        if (known === undefined) expect(diff).toEqual([])
-        else expect(diff.length).toBeGreaterThan(0)
-      })
-    )
-  }
-
-  it.effect("is deterministic: two runs of every scenario give identical results", () =>
-    Effect.gen(function* () {
-      for (const scenario of scenarios.scenarios) {
-        const a = yield* runSchedScenario(scenario)
-        const b = yield* runSchedScenario(scenario)
-        expect(JSON.stringify(b.result)).toBe(JSON.stringify(a.result))
-      }
-    })
-  )
+  scenarioTests(scenarios, expected, (name) => KNOWN_DIFFERENCES[name])
 })
 
 /**

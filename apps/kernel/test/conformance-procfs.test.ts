@@ -4,11 +4,11 @@ import { fileURLToPath } from "node:url"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { ArgError } from "../src/conformance/args.js"
-import { diffScenario } from "../src/conformance/check.js"
 import { parseBlocklist } from "../src/conformance/command.js"
 import type { ResultsFile, Scenario, ScenarioFile } from "../src/conformance/format.js"
 import { normaliseFileText, normaliseLink, READ_FORMATS, type ReadFormat, readFileOptions } from "../src/conformance/procfsObserve.js"
 import { runSchedScenario } from "../src/conformance/schedMachine.js"
+import { scenarioTests } from "./support.js"
 
 const repo = (path: string) => fileURLToPath(new URL(`../../../${path}`, import.meta.url))
 const scenarios = JSON.parse(readFileSync(repo("conformance/procfs/scenarios.json"), "utf8")) as ScenarioFile
@@ -253,27 +253,5 @@ describe("conformance/procfs on the sched machine", () => {
     }
   })
 
-  for (const scenario of scenarios.scenarios) {
-    const reason = blocked.get(scenario.name)
-    it.effect(reason === undefined ? scenario.name : `${scenario.name} (still differs: ${reason})`, () =>
-      Effect.gen(function* () {
-        const run = yield* runSchedScenario(scenario)
-        expect(run.leaks).toBeUndefined()
-        expect(run.log).toEqual([])
-        const diff = diffScenario(expected.scenarios[scenario.name]!, run.result)
-        if (reason === undefined) expect(diff).toEqual([])
-        else expect(diff.length).toBeGreaterThan(0)
-      })
-    )
-  }
-
-  it.effect("is deterministic: two runs of every scenario give identical results", () =>
-    Effect.gen(function* () {
-      for (const scenario of scenarios.scenarios) {
-        const a = yield* runSchedScenario(scenario)
-        const b = yield* runSchedScenario(scenario)
-        expect(JSON.stringify(b.result)).toBe(JSON.stringify(a.result))
-      }
-    })
-  )
+  scenarioTests(scenarios, expected, (name) => blocked.get(name))
 })

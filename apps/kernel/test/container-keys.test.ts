@@ -38,35 +38,16 @@ import {
   KEYCTL_SETPERM,
   O_RDONLY,
   sysError,
-  SIGKILL,
-  type SysError
+  SIGKILL
 } from "@simkernel/abi"
 import type { Process } from "@simkernel/sched"
 import { Effect } from "effect"
-import { boot, shutdown, Syscalls } from "../src/index.js"
+import { Syscalls } from "../src/index.js"
 import { formatSyscall } from "../src/syscalls/strace.js"
+import { errno, tmpfsMount, withSys } from "./support.js"
 
 const enc = new TextEncoder()
 const dec = new TextDecoder()
-
-/** Boot with PID 1 (the supervisor) running `body`, then shut down with a clean leak audit. */
-const withSys = <A>(body: (sys: Syscalls, proc: Process) => Effect.Effect<A, SysError>, tracer?: (line: string) => void) =>
-  Effect.gen(function* () {
-    let out: A | undefined
-    const kernel = yield* boot({
-      init: (proc) =>
-        Effect.gen(function* () {
-          out = yield* body(new Syscalls({ proc }, tracer), proc)
-          return 0
-        })
-    })
-    yield* kernel.sched.waitInit()
-    const report = yield* shutdown(kernel)
-    expect(report.audit).toBe("leak audit: 0 live objects")
-    return out as A
-  })
-
-const errno = <A>(e: Effect.Effect<A, SysError>): Effect.Effect<string | A> => Effect.match(e, { onFailure: (x) => x.errno, onSuccess: (a) => a })
 
 /** keyctl(KEYCTL_READ) of a user key's payload, as text. */
 const readKey = (sys: Syscalls, id: number) =>
@@ -111,10 +92,7 @@ const procKeyNames = (text: string): Array<string> =>
 const sampleContainer = (sys: Syscalls) =>
   Effect.gen(function* () {
     const c = yield* sys.call("container_create", "foo-test", CONTAINER_NEW_EMPTY_FS_NS | CONTAINER_NEW_PID_NS | CONTAINER_KILL_ON_CLOSE | CONTAINER_FD_CLOEXEC, 0, 0, 0)
-    const fs = yield* sys.call("fsopen", "tmpfs", 0)
-    yield* sys.call("fsconfig", fs, FSCONFIG_CMD_CREATE, null, null, 0)
-    const m = yield* sys.call("fsmount", fs, 0, 0)
-    yield* sys.call("close", fs)
+    const m = yield* tmpfsMount(sys)
     yield* sys.call("move_mount", m, "", c, "/", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_CONTAINER_ROOT)
     yield* sys.call("close", m)
     yield* sys.call("mkdirat", c, "proc", 0o555)

@@ -12,6 +12,7 @@ import type { Process, Program } from "@simkernel/sched"
 import { showMountinfo } from "@simkernel/vfs"
 import { Effect } from "effect"
 import { boot, shutdown, Syscalls } from "../src/index.js"
+import { errno } from "./support.js"
 
 /**
  * Supervision end to end with two programs: PID 1 is the supervisor (it
@@ -29,8 +30,6 @@ interface Run {
   readonly trace: ReadonlyArray<string>
   readonly extra: ReadonlyArray<unknown>
 }
-
-const errno = <A>(e: Effect.Effect<A, SysError>): Effect.Effect<string | A> => Effect.match(e, { onFailure: (x) => x.errno, onSuccess: (a) => a })
 
 /**
  * The member: close its inherited copy of the notification fd (fork copies

@@ -25,45 +25,16 @@ import {
   SOCK_RAW,
   SOCK_STREAM,
   sysError,
-  type SysError,
   WNOHANG
 } from "@simkernel/abi"
 import type { NamespaceOps } from "@simkernel/nsproxy"
 import { Kernel as Sched, type Process } from "@simkernel/sched"
 import { createScenarioWorld, mntNamespaceOps } from "@simkernel/vfs"
 import { Effect } from "effect"
-import { boot, shutdown, Syscalls } from "../src/index.js"
+import { Syscalls } from "../src/index.js"
 import { containersOf } from "../src/syscalls/container.js"
 import { formatSyscall } from "../src/syscalls/strace.js"
-
-/** Boot with PID 1 running `body` against its syscall interface, then shut down with a clean leak audit. */
-const withSys = <A>(body: (sys: Syscalls, proc: Process) => Effect.Effect<A, SysError>, tracer?: (line: string) => void) =>
-  Effect.gen(function* () {
-    let out: A | undefined
-    const kernel = yield* boot({
-      init: (proc) =>
-        Effect.gen(function* () {
-          out = yield* body(new Syscalls({ proc }, tracer), proc)
-          return 0
-        })
-    })
-    yield* kernel.sched.waitInit()
-    const report = yield* shutdown(kernel)
-    expect(report.audit).toBe("leak audit: 0 live objects")
-    return out as A
-  })
-
-const errno = <A>(e: Effect.Effect<A, SysError>): Effect.Effect<string | A> => Effect.match(e, { onFailure: (x) => x.errno, onSuccess: (a) => a })
-
-/** A tmpfs made with the fd-based API: the detached mount's fd. */
-const tmpfsMount = (sys: Syscalls) =>
-  Effect.gen(function* () {
-    const fs = yield* sys.call("fsopen", "tmpfs", 0)
-    yield* sys.call("fsconfig", fs, FSCONFIG_CMD_CREATE, null, null, 0)
-    const m = yield* sys.call("fsmount", fs, 0, 0)
-    yield* sys.call("close", fs)
-    return m
-  })
+import { errno, tmpfsMount, withSys } from "./support.js"
 
 describe("the container syscalls in strace's notation", () => {
   it("print the flags, the mount API's container values and the wait status by name", () => {

@@ -24,11 +24,8 @@ import {
   MOVE_MOUNT_T_CONTAINER_ROOT,
   MS_BIND,
   O_CLOEXEC,
-  O_CREAT,
   O_RDONLY,
-  O_WRONLY,
   SIGKILL,
-  type SysError,
   WEXITSTATUS,
   WIFSIGNALED,
   WNOHANG,
@@ -37,51 +34,15 @@ import {
 import type { Process } from "@simkernel/sched"
 import { listDirectory } from "@simkernel/vfs"
 import { Effect } from "effect"
-import { boot, shutdown } from "../src/Kernel.js"
 import { Syscalls } from "../src/syscalls/table.js"
 import { readFile, readLink } from "../src/userland/program.js"
-
-/** Boot with `body` as PID 1, check the leak audit after it, and give back its result. */
-const asInit = <A>(body: (sys: Syscalls, proc: Process) => Effect.Effect<A, SysError>) =>
-  Effect.gen(function* () {
-    const result: { value?: A; error?: string } = {}
-    const kernel = yield* boot({ init: (proc) => Effect.match(body(new Syscalls({ proc }), proc), { onSuccess: (a) => ((result.value = a), 0), onFailure: (e) => ((result.error = e.message), 1) }) })
-    yield* kernel.sched.waitInit()
-    const report = yield* shutdown(kernel)
-    expect(report.audit).toBe("leak audit: 0 live objects")
-    // a failed call of PID 1's is the test's failure, named
-    expect(result.error).toBeUndefined()
-    return result.value as A
-  })
-
-/** Fork a child running `body` with its own syscall interface, wait for it: its wait status. */
-const forkWait = (sys: Syscalls, body: (csys: Syscalls) => Effect.Effect<number, SysError>) =>
-  Effect.gen(function* () {
-    const pid = yield* sys.call("fork", (c: Process) => body(new Syscalls({ proc: c })))
-    const status: { value?: number } = {}
-    yield* sys.call("wait4", pid, status, 0, null)
-    return status.value ?? -1
-  })
+import { asInit, errnoOf, forkWait, pipe, touch } from "./support.js"
 
 /** The inode numbers /proc/self/ns/KIND names, for each kind. */
 const nsIds = (sys: Syscalls, kinds: ReadonlyArray<string>) =>
   Effect.forEach(kinds, (k) => Effect.map(readLink(sys, `/proc/self/ns/${k}`), (l) => l ?? `${k}:?`))
 
 const hostname = (sys: Syscalls): string => sys.ctx.proc.task.nsproxy!.uts.utsname.nodename
-
-const touch = (sys: Syscalls, path: string) => Effect.flatMap(sys.call("openat", AT_FDCWD, path, O_CREAT | O_WRONLY | O_CLOEXEC, 0o644), (fd) => sys.call("close", fd))
-
-/** The errno a call fails with, or "succeeded" (so a test can assert on either). */
-const errnoOf = (call: Effect.Effect<number, SysError>): Effect.Effect<string> =>
-  Effect.match(call, { onSuccess: () => "succeeded", onFailure: (e) => e.errno })
-
-/** A pipe: [read end, write end]. */
-const pipe = (sys: Syscalls) =>
-  Effect.gen(function* () {
-    const fds: Array<number> = []
-    yield* sys.call("pipe2", fds, O_CLOEXEC)
-    return [fds[0]!, fds[1]!] as const
-  })
 
 describe("Bottomley: a container can be a set of unoccupied namespaces bound into the filesystem", () => {
   it.effect("namespaces outlive their last process when /proc/PID/ns files are bind-mounted, and setns() enters them", () =>

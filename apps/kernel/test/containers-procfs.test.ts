@@ -8,47 +8,21 @@ import {
   FSCONFIG_CMD_CREATE,
   FSCONFIG_SET_CONTAINER,
   FSCONFIG_SET_STRING,
-  MOVE_MOUNT_F_EMPTY_PATH,
-  O_CLOEXEC,
-  type SysError
+  MOVE_MOUNT_F_EMPTY_PATH
 } from "@simkernel/abi"
 import type { Process } from "@simkernel/sched"
 import { listDirectory, statSummary } from "@simkernel/vfs"
 import { Effect } from "effect"
-import { boot, shutdown } from "../src/Kernel.js"
 import { Syscalls } from "../src/syscalls/table.js"
 import { readFile, readLink } from "../src/userland/program.js"
+import { asInit, errnoOf, pipe } from "./support.js"
 
 const HEADER = "NAME                               ID USE FL OWNER GROUP"
-
-/** Boot with `body` as PID 1 and check the leak audit after it; its result. */
-const asInit = <A>(body: (sys: Syscalls, proc: Process) => Effect.Effect<A, SysError>) =>
-  Effect.gen(function* () {
-    const result: { value?: A; error?: string } = {}
-    const kernel = yield* boot({ init: (proc) => Effect.match(body(new Syscalls({ proc }), proc), { onSuccess: (a) => ((result.value = a), 0), onFailure: (e) => ((result.error = e.message), 1) }) })
-    yield* kernel.sched.waitInit()
-    const report = yield* shutdown(kernel)
-    expect(report.audit).toBe("leak audit: 0 live objects")
-    // a failed call of PID 1's is the test's failure, named
-    expect(result.error).toBeUndefined()
-    return result.value as A
-  })
 
 const ls = (sys: Syscalls, path: string): ReadonlyArray<string> | string => {
   const names = listDirectory(sys.ctx.proc.task.vfsTask(), AT_FDCWD, path)
   return names instanceof Error ? names.errno : names
 }
-
-/** The errno a call fails with, or "succeeded" (so a test can assert on either). */
-const errnoOf = (call: Effect.Effect<number, SysError>): Effect.Effect<string> =>
-  Effect.match(call, { onSuccess: () => "succeeded", onFailure: (e) => e.errno })
-
-/** A pipe: [read end, write end]. */
-const pipe = (sys: Syscalls) =>
-  Effect.map(
-    Effect.flatMap(Effect.succeed<Array<number>>([]), (fds) => Effect.as(sys.call("pipe2", fds, O_CLOEXEC), fds)),
-    (fds) => [fds[0]!, fds[1]!] as const
-  )
 
 describe("/proc/containers", () => {
   it.effect("lists the reader's own container as <current>, then its direct children only: no grandchildren, no siblings", () =>

@@ -1,19 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
-import { WEXITSTATUS } from "@simkernel/abi"
 import { Effect } from "effect"
-import { boot, onConsole, shutdown } from "../src/Kernel.js"
-import { runScript } from "../src/userland/sh/run.js"
-
-/** Run a script as PID 1 on a fresh kernel: what /dev/console received and the exit status; nothing may leak. */
-const sh = (script: string) =>
-  Effect.gen(function* () {
-    let out = ""
-    const kernel = yield* boot({ init: onConsole((p) => runScript(p, script)), console: (b) => (out += new TextDecoder().decode(b)) })
-    const status = yield* kernel.sched.waitInit()
-    const report = yield* shutdown(kernel)
-    expect(report.audit).toBe("leak audit: 0 live objects")
-    return { out, status: WEXITSTATUS(status) }
-  })
+import { sh } from "./support.js"
 
 const HEADER = "NAME                               ID USE FL OWNER GROUP"
 const TRY = "Try 'container --help' for more information.\n"

@@ -4,9 +4,9 @@ import { mkdtempSync, rmSync, truncateSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
-import { AT_FDCWD, AT_REMOVEDIR, MS_RDONLY, O_CREAT, O_RDWR, O_WRONLY, SIGCHLD, type SysError } from "@simkernel/abi"
+import { AT_FDCWD, AT_REMOVEDIR, MS_RDONLY, O_CREAT, O_RDWR, O_WRONLY, SIGCHLD } from "@simkernel/abi"
 import { copyProcess, type Program } from "@simkernel/sched"
-import { close, doMount, fchmodat, type Kstatfs, ksysUmount, linkat, mkdev, mkdirat, openat, statfs, symlinkat, unlinkat, type VfsTask, write } from "@simkernel/vfs"
+import { close, doMount, fchmodat, type Kstatfs, ksysUmount, linkat, mkdirat, openat, statfs, symlinkat, unlinkat, type VfsTask, write } from "@simkernel/vfs"
 import { Effect } from "effect"
 import {
   type BlockDevice,
@@ -23,33 +23,13 @@ import {
   mkfsDisk,
   mkfsImage,
   parseFsSize,
-  readImageFile,
-  registerExt4
+  readImageFile
 } from "../src/disk/index.js"
-import { boot, type Kernel, shutdown } from "../src/Kernel.js"
+import { bootWith, errnoIn as errnoOf, finish, isErr } from "./support.js"
 
 const MiB = 1024 * 1024
 const main = fileURLToPath(new URL("../dist/main.js", import.meta.url))
-const isErr = (v: unknown): v is SysError => typeof v === "object" && v !== null && "errno" in v
-const errnoOf = (v: unknown): string | undefined => (isErr(v) ? v.errno : undefined)
 const scratch = (): string => mkdtempSync(join(tmpdir(), "simkernel-ext4-space-"))
-
-const bootWith = (device: BlockDevice) =>
-  Effect.gen(function* () {
-    const kernel = yield* boot()
-    const t = kernel.sched.initTask.vfsTask()
-    const ext4 = registerExt4(kernel.vfs, { currentTask: () => t })
-    const old = ext4.device(mkdev(device.major, device.minor))
-    if (old !== undefined) expect(ext4.removeDevice(old)).toBeUndefined()
-    expect(ext4.addDevice(device)).toBeUndefined()
-    return { kernel, t }
-  })
-
-const finish = (kernel: Kernel) =>
-  Effect.gen(function* () {
-    const report = yield* shutdown(kernel)
-    expect(report.leaked).toBe(0)
-  })
 
 /** A device holding a fresh filesystem of `bytes`. */
 const diskOf = (bytes: number): BlockDevice => memoryBlockDevice("sda3", mkfsImage("data", "11111111-2222-4333-8444-555555555555", "1700000000000000000", fsGeometry(bytes)))

@@ -15,8 +15,7 @@ import {
   O_TRUNC,
   O_WRONLY,
   S_IFIFO,
-  ST_SYNCHRONOUS,
-  type SysError
+  ST_SYNCHRONOUS
 } from "@simkernel/abi"
 import {
   close,
@@ -28,7 +27,6 @@ import {
   ksysUmount,
   linkat,
   lseek,
-  mkdev,
   mkdirat,
   mknodat,
   openat,
@@ -55,34 +53,14 @@ import {
   memoryBlockDevice,
   mkfsImage,
   readImageFile,
-  registerExt4,
   vfsFsync,
   writeImageFile
 } from "../src/disk/index.js"
-import { boot, type Kernel, shutdown } from "../src/Kernel.js"
+import { bootWith, errnoIn as errnoOf, finish, isErr } from "./support.js"
 
 const enc = new TextEncoder()
 const dec = new TextDecoder()
-const isErr = (v: unknown): v is SysError => typeof v === "object" && v !== null && "errno" in v
-const errnoOf = (v: unknown): string | undefined => (isErr(v) ? v.errno : undefined)
 const scratch = (): string => mkdtempSync(join(tmpdir(), "simkernel-ext4-sync-"))
-
-const bootWith = (device: BlockDevice) =>
-  Effect.gen(function* () {
-    const kernel = yield* boot()
-    const t = kernel.sched.initTask.vfsTask()
-    const ext4 = registerExt4(kernel.vfs, { currentTask: () => t })
-    const old = ext4.device(mkdev(device.major, device.minor))
-    if (old !== undefined) expect(ext4.removeDevice(old)).toBeUndefined()
-    expect(ext4.addDevice(device)).toBeUndefined()
-    return { kernel, t, ext4 }
-  })
-
-const finish = (kernel: Kernel) =>
-  Effect.gen(function* () {
-    const report = yield* shutdown(kernel)
-    expect(report.leaked).toBe(0)
-  })
 
 const imageAt = (dir: string): string => {
   const path = join(dir, "sda3.img")

@@ -71,15 +71,14 @@ import {
   vfsFsync,
   writeImageFile
 } from "../src/disk/index.js"
-import { boot, type Kernel, shutdown } from "../src/Kernel.js"
+import { boot } from "../src/Kernel.js"
+import { errnoIn as errnoOf, finish, isErr } from "./support.js"
 
 const appDir = fileURLToPath(new URL("..", import.meta.url))
 const scratch = (): string => mkdtempSync(join(tmpdir(), "simkernel-ext4-"))
 const enc = new TextEncoder()
 const dec = new TextDecoder()
 
-const isErr = (v: unknown): v is SysError => typeof v === "object" && v !== null && "errno" in v
-const errnoOf = (v: unknown): string | undefined => (isErr(v) ? v.errno : undefined)
 
 /**
  * Boot a kernel with ext4 registered (unless boot already did) and `devices`
@@ -99,13 +98,6 @@ const bootWith = (devices: ReadonlyArray<BlockDevice>) =>
     }
     const printk = ext4.log
     return { kernel, t, ext4, printk }
-  })
-
-const finish = (kernel: Kernel) =>
-  Effect.gen(function* () {
-    const report = yield* shutdown(kernel)
-    expect(report.audit).toBe("leak audit: 0 live objects")
-    expect(report.leaked).toBe(0)
   })
 
 const writeFile = (t: VfsTask, path: string, text: string, mode = 0o644): void => {

@@ -1,9 +1,9 @@
 import { describe, expect, it } from "@effect/vitest"
-import { AT_FDCWD, O_RDONLY, type SysError } from "@simkernel/abi"
+import { AT_FDCWD, O_RDONLY } from "@simkernel/abi"
 import type { Process } from "@simkernel/sched"
 import { close, openat, read } from "@simkernel/vfs"
 import { Effect } from "effect"
-import { boot, shutdown, Syscalls } from "../src/index.js"
+import { errno as errnoOf, withInit } from "./support.js"
 
 const dec = new TextDecoder()
 
@@ -20,26 +20,6 @@ const idLines = (proc: Process): string => {
     .filter((l) => /^(Uid|Gid|Groups):/.test(l))
     .join("\n")
 }
-
-const errnoOf = <A>(e: Effect.Effect<A, SysError>): Effect.Effect<string | A> => Effect.match(e, { onFailure: (x) => x.errno, onSuccess: (a) => a })
-
-/** Boot with PID 1 running `body`; shut down, audit, and hand back what it returned. */
-const withInit = <A>(body: (sys: Syscalls, proc: Process) => Effect.Effect<A>) =>
-  Effect.gen(function* () {
-    let out: A | undefined
-    const kernel = yield* boot({
-      init: (proc) =>
-        Effect.map(body(new Syscalls({ proc }), proc), (a) => {
-          out = a
-          return 0
-        })
-    })
-    yield* kernel.sched.waitInit()
-    const report = yield* shutdown(kernel)
-    expect(report.audit).toBe("leak audit: 0 live objects")
-    expect(out).toBeDefined()
-    return out as A
-  })
 
 describe("setresuid(2), setresgid(2), setgroups(2) as /proc/PID/status shows them", () => {
   it.effect("set the ids and groups; -1 keeps one; errors in Linux's order", () =>

@@ -17,20 +17,17 @@ import {
   SIGKILL,
   type SysError
 } from "@simkernel/abi"
-import { commitCreds, type Kgid, prepareCreds } from "@simkernel/cred"
-import { copyProcess, type Program, type Task } from "@simkernel/sched"
+import { copyProcess, type Task } from "@simkernel/sched"
 import {
   close,
   doMount,
   ksysUmount,
   linkat,
-  listDirectory,
   mkdirat,
   mknodat,
   nsFromFile,
   openat,
   read,
-  readlinkat,
   renameat2,
   unlinkat,
   showMountinfo,
@@ -38,86 +35,20 @@ import {
   write
 } from "@simkernel/vfs"
 import { Effect } from "effect"
-import { boot, type Kernel, shutdown } from "../src/Kernel.js"
+import { boot, type Kernel } from "../src/Kernel.js"
 import { asTask } from "../src/procfs/index.js"
 import { setns } from "../src/syscalls/ns.js"
+import { cat, echo, errnoIn as errno, finish, ls, ok, pauseForever, readlink, spawn, unprivileged } from "./support.js"
 
 const enc = new TextEncoder()
 const dec = new TextDecoder()
 
-const ok = <A>(r: A | SysError): A => {
-  if (typeof r === "object" && r !== null && "errno" in r) throw new Error(`unexpected ${(r as SysError).errno}`)
-  return r as A
-}
-const errno = (r: unknown): string | undefined => (typeof r === "object" && r !== null && "errno" in r ? (r as SysError).errno : undefined)
-
 /** open(path, flags) as `task`: the fd, or the refusal. */
 const open = (task: Task, path: string, flags: number, mode = 0): number | SysError => asTask(task, () => openat(task.vfsTask(), AT_FDCWD, path, flags, mode))
-
-const cat = (task: Task, path: string): string | SysError =>
-  asTask(task, () => {
-    const vt = task.vfsTask()
-    const fd = openat(vt, AT_FDCWD, path, O_RDONLY, 0)
-    if (typeof fd !== "number") return fd
-    const buf = new Uint8Array(4096)
-    let out = ""
-    for (;;) {
-      const n = read(vt, fd, buf)
-      if (typeof n !== "number") return n
-      if (n === 0) break
-      out += dec.decode(buf.subarray(0, n))
-    }
-    close(vt, fd)
-    return out
-  })
-
-const echo = (task: Task, path: string, text: string): number | SysError =>
-  asTask(task, () => {
-    const vt = task.vfsTask()
-    const fd = openat(vt, AT_FDCWD, path, O_WRONLY, 0)
-    if (typeof fd !== "number") return fd
-    const n = write(vt, fd, enc.encode(text))
-    close(vt, fd)
-    return n
-  })
-
-const readlink = (task: Task, path: string): string | SysError => asTask(task, () => readlinkat(task.vfsTask(), AT_FDCWD, path))
-const ls = (task: Task, path: string): Array<string> | SysError => asTask(task, () => listDirectory(task.vfsTask(), AT_FDCWD, path))
-
-const spawn = Effect.fnUntraced(function* (kernel: Kernel, flags: number, program: Program, parent?: Task) {
-  const { child } = yield* copyProcess(parent ?? kernel.sched.initTask, { flags, exitSignal: SIGCHLD, fn: program, comm: "child" })
-  kernel.sched.wakeNew(child)
-  yield* kernel.sched.settle()
-  return child
-})
-
-const pauseForever: Program = (proc) => Effect.flatMap(Effect.ignore(proc.pause()), () => Effect.succeed(0))
-
-/** A child that drops to uid/gid 1000 (keeping supplementary group `group`, if given) and sleeps. */
-const unprivileged =
-  (group?: number): Program =>
-  (proc) =>
-    Effect.gen(function* () {
-      if (group !== undefined) {
-        const draft = prepareCreds(proc.task.cred)
-        draft.setGroups([group as Kgid])
-        commitCreds(proc.task, draft)
-      }
-      yield* proc.setgid(1000)
-      yield* proc.setuid(1000)
-      yield* Effect.ignore(proc.pause())
-      return 0
-    })
 
 const kill = Effect.fnUntraced(function* (kernel: Kernel, t: Task) {
   expect(kernel.sched.kill(t.pidIn(kernel.sched.initPidNs), SIGKILL)).toBeUndefined()
   yield* kernel.sched.settle()
-})
-
-const finish = Effect.fnUntraced(function* (kernel: Kernel) {
-  const report = yield* shutdown(kernel)
-  expect(report.audit).toBe("leak audit: 0 live objects")
-  expect(report.leaked).toBe(0)
 })
 
 describe("procfs: what Linux refuses at open", () => {

@@ -1,34 +1,14 @@
 import { describe, expect, it } from "@effect/vitest"
-import { AT_FDCWD, O_RDONLY, O_WRONLY, SIGCHLD, type SysError } from "@simkernel/abi"
-import { copyProcess, type Process, type Program, type Task } from "@simkernel/sched"
-import { close, listDirectory, openat, read, statSummary, write } from "@simkernel/vfs"
+import { AT_FDCWD, O_WRONLY, SIGCHLD, type SysError } from "@simkernel/abi"
+import { copyProcess, type Process, type Program } from "@simkernel/sched"
+import { close, listDirectory, openat, statSummary, write } from "@simkernel/vfs"
 import { Effect } from "effect"
-import { boot, shutdown, Syscalls } from "../src/index.js"
+import { Syscalls } from "../src/index.js"
 import { asTask } from "../src/procfs/index.js"
+import { cat, errnoIn as errno, withInit } from "./support.js"
 
 const KEY_SPEC_PROCESS_KEYRING = -2
 const enc = new TextEncoder()
-const dec = new TextDecoder()
-
-const errno = (r: unknown): string | undefined => (typeof r === "object" && r !== null && "errno" in r ? (r as SysError).errno : undefined)
-
-/** open + read everything + close, as `task`. */
-const cat = (task: Task, path: string): string | SysError =>
-  asTask(task, () => {
-    const vt = task.vfsTask()
-    const fd = openat(vt, AT_FDCWD, path, O_RDONLY, 0)
-    if (typeof fd !== "number") return fd
-    let out = ""
-    const buf = new Uint8Array(4096)
-    for (;;) {
-      const n = read(vt, fd, buf)
-      if (typeof n !== "number") return n
-      if (n === 0) break
-      out += dec.decode(buf.subarray(0, n))
-    }
-    close(vt, fd)
-    return out
-  })
 
 /** A keyring "probe-ring" in the process keyring and a user key "probe-key" ("hello") in it, added with add_key(2). */
 const addProbeKeys = (proc: Process) =>
@@ -39,30 +19,12 @@ const addProbeKeys = (proc: Process) =>
     return [ring as number, key as number] as const
   })
 
-/** Boot with PID 1 running `init`, shut down and audit; what `init` returned (checked here, outside the kernel). */
-const run = <A>(init: (proc: Process) => Effect.Effect<A, SysError>) =>
-  Effect.gen(function* () {
-    let out: A | undefined
-    const kernel = yield* boot({
-      init: (proc) =>
-        Effect.map(init(proc), (a) => {
-          out = a
-          return 0
-        })
-    })
-    yield* kernel.sched.waitInit()
-    const report = yield* shutdown(kernel)
-    expect(report.audit).toBe("leak audit: 0 live objects")
-    expect(out).toBeDefined()
-    return out as A
-  })
-
 const hex8 = (n: number): string => n.toString(16).padStart(8, "0")
 
 describe("procfs: /proc/keys and /proc/key-users", () => {
   it.effect("list the keys the reader may view in Linux's columns, and the per-user counts", () =>
     Effect.gen(function* () {
-      const got = yield* run((proc) =>
+      const got = yield* withInit((_sys, proc) =>
         Effect.gen(function* () {
           const t = proc.task
           const vt = t.vfsTask()
@@ -101,7 +63,7 @@ describe("procfs: /proc/keys and /proc/key-users", () => {
 
   it.effect("another user does not see root's keys it may not view; key-users lists every user", () =>
     Effect.gen(function* () {
-      const got = yield* run((proc) =>
+      const got = yield* withInit((_sys, proc) =>
         Effect.gen(function* () {
           const [ring] = yield* addProbeKeys(proc)
           let seen: { keys: string | SysError; users: string | SysError } | undefined

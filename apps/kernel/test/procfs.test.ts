@@ -6,17 +6,11 @@ import {
   CLONE_NEWUSER,
   FSCONFIG_CMD_CREATE,
   MOVE_MOUNT_F_EMPTY_PATH,
-  MS_NODEV,
-  MS_NOEXEC,
-  MS_NOSUID,
   O_RDONLY,
   O_WRONLY,
   PROC_SUPER_MAGIC,
-  SIGCHLD,
-  SIGKILL,
-  type SysError
+  SIGKILL
 } from "@simkernel/abi"
-import { copyProcess, type Program, type Task } from "@simkernel/sched"
 import {
   close,
   doMount,
@@ -24,13 +18,11 @@ import {
   fsContextFromFile,
   fsmount,
   fsopen,
-  listDirectory,
   moveMount,
   installNsFd,
   openat,
   pipe2,
   read,
-  readlinkat,
   showMountinfo,
   statfs,
   statSummary,
@@ -38,49 +30,12 @@ import {
   write
 } from "@simkernel/vfs"
 import { Effect } from "effect"
-import { boot, type Kernel, shutdown } from "../src/Kernel.js"
+import { boot } from "../src/Kernel.js"
 import { asTask, procfsSetPidNs, registerProcfs } from "../src/procfs/index.js"
+import { cat, echo, errnoIn as errno, finish, ls, ok, pauseForever, readlink, spawn, unprivileged } from "./support.js"
 
 const enc = new TextEncoder()
 const dec = new TextDecoder()
-
-const ok = <A>(r: A | SysError): A => {
-  if (typeof r === "object" && r !== null && "errno" in r) throw new Error(`unexpected ${(r as SysError).errno}`)
-  return r as A
-}
-const errno = (r: unknown): string | undefined => (typeof r === "object" && r !== null && "errno" in r ? (r as SysError).errno : undefined)
-
-/** open + read everything + close, as `task` (cat). */
-const cat = (task: Task, path: string): string | SysError =>
-  asTask(task, () => {
-    const vt = task.vfsTask()
-    const fd = openat(vt, AT_FDCWD, path, O_RDONLY, 0)
-    if (typeof fd !== "number") return fd
-    let out = ""
-    const buf = new Uint8Array(4096)
-    for (;;) {
-      const n = read(vt, fd, buf)
-      if (typeof n !== "number") return n
-      if (n === 0) break
-      out += dec.decode(buf.subarray(0, n))
-    }
-    close(vt, fd)
-    return out
-  })
-
-/** open O_WRONLY + write + close, as `task` (echo > path). */
-const echo = (task: Task, path: string, text: string): number | SysError =>
-  asTask(task, () => {
-    const vt = task.vfsTask()
-    const fd = openat(vt, AT_FDCWD, path, O_WRONLY, 0)
-    if (typeof fd !== "number") return fd
-    const n = write(vt, fd, enc.encode(text))
-    close(vt, fd)
-    return n
-  })
-
-const readlink = (task: Task, path: string): string | SysError => asTask(task, () => readlinkat(task.vfsTask(), AT_FDCWD, path))
-const ls = (task: Task, path: string): Array<string> | SysError => asTask(task, () => listDirectory(task.vfsTask(), AT_FDCWD, path))
 
 /** Boot, which registers procfs and mounts it on /proc as `mount -t proc -o nosuid,nodev,noexec proc /proc` would. */
 const bootWithProc = Effect.fnUntraced(function* () {
@@ -88,31 +43,6 @@ const bootWithProc = Effect.fnUntraced(function* () {
   // registered once: a second registration is refused
   expect(registerProcfs(kernel.vfs, kernel.sched)).toBe(false)
   return kernel
-})
-
-/** Fork a child of PID 1 (clone flags `flags`) that runs `program`, and let it run until it blocks. */
-const spawn = Effect.fnUntraced(function* (kernel: Kernel, flags: number, program: Program) {
-  const { child } = yield* copyProcess(kernel.sched.initTask, { flags, exitSignal: SIGCHLD, fn: program, comm: "child" })
-  kernel.sched.wakeNew(child)
-  yield* kernel.sched.settle()
-  return child
-})
-
-const pauseForever: Program = (proc) => Effect.flatMap(Effect.ignore(proc.pause()), () => Effect.succeed(0))
-
-/** A child that drops to uid/gid 1000 and sleeps. */
-const unprivileged: Program = (proc) =>
-  Effect.gen(function* () {
-    yield* proc.setgid(1000)
-    yield* proc.setuid(1000)
-    yield* Effect.ignore(proc.pause())
-    return 0
-  })
-
-const finish = Effect.fnUntraced(function* (kernel: Kernel) {
-  const report = yield* shutdown(kernel)
-  expect(report.audit).toBe("leak audit: 0 live objects")
-  expect(report.leaked).toBe(0)
 })
 
 describe("procfs", () => {
@@ -329,7 +259,7 @@ describe("procfs", () => {
   it.effect("an unprivileged task may not look into another user's fd/, root, cwd or ns/ (EACCES), but reads its own", () =>
     Effect.gen(function* () {
       const kernel = yield* bootWithProc()
-      const child = yield* spawn(kernel, 0, unprivileged)
+      const child = yield* spawn(kernel, 0, unprivileged())
       expect(child.cred.euid).toBe(1000)
       const pid = child.pidIn(kernel.sched.initPidNs)
       expect(errno(ls(child, "/proc/1/fd"))).toBe("EACCES")
@@ -405,7 +335,7 @@ describe("procfs", () => {
       expect(ok(cat(init, "/proc/sys/kernel/hostname"))).toBe("simhost\n")
       expect(ok(ls(init, "/proc/sys"))).toEqual(["kernel"])
       // an unprivileged task cannot open it for writing (0644 root)
-      const child = yield* spawn(kernel, 0, unprivileged)
+      const child = yield* spawn(kernel, 0, unprivileged())
       expect(errno(echo(child, "/proc/sys/kernel/hostname", "x\n"))).toBe("EACCES")
       yield* finish(kernel)
     })

@@ -1,22 +1,9 @@
 import { describe, expect, it } from "@effect/vitest"
-import { WEXITSTATUS } from "@simkernel/abi"
 import { Effect, Fiber } from "effect"
 import { TestClock } from "effect/testing"
-import type { Process, Program } from "@simkernel/sched"
-import { boot, onConsole, shutdown } from "../src/Kernel.js"
+import type { Process } from "@simkernel/sched"
 import { runScript } from "../src/userland/sh/run.js"
-
-/** Run a script as PID 1 on a fresh kernel: what /dev/console received and the exit status. */
-const sh = (script: string | Program) =>
-  Effect.gen(function* () {
-    let out = ""
-    const run: Program = typeof script === "string" ? (p) => runScript(p, script) : script
-    const kernel = yield* boot({ init: onConsole(run), console: (b) => (out += new TextDecoder().decode(b)) })
-    const status = yield* kernel.sched.waitInit()
-    const report = yield* shutdown(kernel)
-    expect(report.audit).toBe("leak audit: 0 live objects")
-    return { out, status: WEXITSTATUS(status) }
-  })
+import { sh } from "./support.js"
 
 // The expected texts follow what procps-ng 4.0.2 and util-linux 2.38.1 print on this machine: ps sizes its
 // PID columns to 7 digits for a pid_max of 4194304 (checked with that value bind-mounted over

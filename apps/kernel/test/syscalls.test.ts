@@ -9,34 +9,13 @@ import {
   MOVE_MOUNT_F_EMPTY_PATH,
   O_CREAT,
   O_RDWR,
-  syscallNumber,
-  type SysError
+  syscallNumber
 } from "@simkernel/abi"
-import type { Process } from "@simkernel/sched"
 import { showMountinfo } from "@simkernel/vfs"
 import { Effect } from "effect"
 import { type DiskImage, memoryBlockDevice, mkfsImage } from "../src/disk/index.js"
 import { boot, renderCompat, shutdown, SYSCALL_TABLE, Syscalls } from "../src/index.js"
-
-/** Boot with PID 1 running `body` against its syscall interface, then shut down; returns what body returned. */
-const withSys = <A>(body: (sys: Syscalls, proc: Process) => Effect.Effect<A, SysError>, tracer?: (line: string) => void) =>
-  Effect.gen(function* () {
-    let out: A | undefined
-    const kernel = yield* boot({
-      init: (proc) =>
-        Effect.gen(function* () {
-          out = yield* body(new Syscalls({ proc }, tracer), proc)
-          return 0
-        })
-    })
-    yield* kernel.sched.waitInit()
-    const report = yield* shutdown(kernel)
-    expect(report.audit).toBe("leak audit: 0 live objects")
-    return out as A
-  })
-
-const errno = <A>(e: Effect.Effect<A, SysError>): Effect.Effect<string> =>
-  Effect.match(e, { onFailure: (x) => x.errno, onSuccess: () => "ok" })
+import { errno, withSys } from "./support.js"
 
 describe("the syscall table", () => {
   it("has every x86_64 syscall of Linux 6.18 and the seed's, each with a support level", () => {

@@ -1,4 +1,4 @@
-import { defineBench, type Stopwatch } from "@simkernel/bench"
+import { defineBench, nativeForkWait, type Stopwatch } from "@simkernel/bench"
 import { CONTAINER_NEW_PID_NS, SIGKILL, type SysError } from "@simkernel/abi"
 import { Containers } from "@simkernel/container"
 import type { NamespaceOps } from "@simkernel/nsproxy"
@@ -6,45 +6,27 @@ import { Kernel, type Process, type Program } from "@simkernel/sched"
 import { createScenarioWorld, mntNamespaceOps } from "@simkernel/vfs"
 import { Effect } from "effect"
 
-const nativeFork = `
-#include <stdio.h>
-#include <stdlib.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
-int main(void) {
-  int n = 2000;
-  struct timespec a, b;
-  clock_gettime(CLOCK_MONOTONIC, &a);
-  for (int i = 0; i < n; i++) {
-    pid_t pid = fork();
-    if (pid < 0) return 1;
-    if (pid == 0) _exit(0);
-    int status;
-    if (waitpid(pid, &status, 0) != pid) return 2;
-  }
-  clock_gettime(CLOCK_MONOTONIC, &b);
-  printf("ns_per_op %f\\n", ((b.tv_sec - a.tv_sec) * 1e9 + (b.tv_nsec - a.tv_nsec)) / n);
-  return 0;
-}
-`
+/** Boot a kernel on a VFS (the scenario world's) with the container subsystem installed. */
+const bootContainers = Effect.gen(function* () {
+  const world = createScenarioWorld()
+  const k = yield* Kernel.boot({
+    initUserNs: world.userNs,
+    namespaces: { mnt: [mntNamespaceOps as unknown as NamespaceOps, world.task.mntNs] },
+    fs: world.task.fs,
+    vfs: world.vfs
+  })
+  world.task.files.put()
+  world.task.ipcNs.put()
+  world.task.cred.put()
+  world.userNs.put()
+  return { world, k, containers: Containers.install({ kernel: k }) }
+})
 
 /** Boot a kernel on a VFS with the container subsystem, run `init(containers)`, shut everything down. */
 const withContainers = (init: (c: Containers) => Program): Promise<void> =>
   Effect.runPromise(
     Effect.gen(function* () {
-      const world = createScenarioWorld()
-      const k = yield* Kernel.boot({
-        initUserNs: world.userNs,
-        namespaces: { mnt: [mntNamespaceOps as unknown as NamespaceOps, world.task.mntNs] },
-        fs: world.task.fs,
-        vfs: world.vfs
-      })
-      world.task.files.put()
-      world.task.ipcNs.put()
-      world.task.cred.put()
-      world.userNs.put()
-      const containers = Containers.install({ kernel: k })
+      const { world, k, containers } = yield* bootContainers
       yield* k.run(init(containers))
       yield* k.shutdown()
       containers.shutdown()
@@ -75,18 +57,7 @@ const kernelServer = (): ((body: Job["body"]) => Promise<void>) => {
     })
   const ready = Effect.runPromise(
     Effect.gen(function* () {
-      const world = createScenarioWorld()
-      const k = yield* Kernel.boot({
-        initUserNs: world.userNs,
-        namespaces: { mnt: [mntNamespaceOps as unknown as NamespaceOps, world.task.mntNs] },
-        fs: world.task.fs,
-        vfs: world.vfs
-      })
-      world.task.files.put()
-      world.task.ipcNs.put()
-      world.task.cred.put()
-      world.userNs.put()
-      const containers = Containers.install({ kernel: k })
+      const { k, containers } = yield* bootContainers
       yield* k.start((p) =>
         Effect.forever(
           Effect.flatMap(Effect.promise(next), (job) =>
@@ -171,13 +142,13 @@ export default defineBench("container", (b) => {
   b.anchor("plain function + Map.get", (n) => {
     for (let i = 0; i < n; i++) sink += lookup("k")
   })
-  b.native({ name: "real fork+_exit+waitpid", source: nativeFork })
+  b.native(nativeForkWait)
 
   const server = kernelServer()
   b.anchor("fork+exit+wait (simulated, same kernel)", (n) => server(forkLoop(n)))
   b.bench("container_create + close (simulated)", (n) => server(createLoop(n)), { targetNs: 5000 })
   b.bench("container_create + fork_into_container + exit + container_wait + waitpid + close (simulated)", (n) => server(forkIntoLoop(n)), {
-    vs: "real fork+_exit+waitpid",
+    vs: nativeForkWait.name,
     targetRatio: 0.1
   })
 

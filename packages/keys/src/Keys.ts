@@ -225,6 +225,13 @@ const checkDescription = (d: string | null, syscall: string): SysError | undefin
   return undefined
 }
 
+/** The first `plen` bytes of a user payload, as copy_from_user() takes them: EFAULT for NULL or a short buffer; null for none. */
+const copyPayload = (payload: Uint8Array | null, plen: number, syscall: string): Uint8Array | null | SysError => {
+  if (!(plen > 0)) return null
+  if (payload === null || payload.length < plen) return sysError("EFAULT", syscall)
+  return payload.subarray(0, plen)
+}
+
 /**
  * The key subsystem of one simulated kernel, as security/keys: the serial
  * table, per-user quotas (key_user), the user and user-session keyrings of
@@ -635,21 +642,19 @@ export class Keys {
     commitCreds(caller, draft)
   }
 
-  /** install_thread_keyring(): a "_tid" keyring in new credentials. */
-  private installThreadKeyring(caller: KeyCaller): Key | SysError {
+  /**
+   * The caller's thread or process keyring; a missing one is ENOKEY, or with
+   * `create` made as install_thread_keyring() / install_process_keyring() do:
+   * a "_tid" or "_pid" keyring in new credentials.
+   */
+  private ownKeyring(caller: KeyCaller, which: "thread" | "process", create: boolean): Key | SysError {
     const c = caller.cred
-    const ring = this.keyringAlloc("_tid", c.uid, c.gid, c.userNs, KEY_POS_ALL | KEY_USR_VIEW, true, true)
+    const current = (which === "thread" ? c.threadKeyring : c.processKeyring) as Key | undefined
+    if (current !== undefined) return current
+    if (!create) return sysError("ENOKEY")
+    const ring = this.keyringAlloc(which === "thread" ? "_tid" : "_pid", c.uid, c.gid, c.userNs, KEY_POS_ALL | KEY_USR_VIEW, true, true)
     if (!ok(ring)) return ring
-    this.commit(caller, (d) => d.setThreadKeyring(ring))
-    return ring
-  }
-
-  /** install_process_keyring(): a "_pid" keyring in new credentials. */
-  private installProcessKeyring(caller: KeyCaller): Key | SysError {
-    const c = caller.cred
-    const ring = this.keyringAlloc("_pid", c.uid, c.gid, c.userNs, KEY_POS_ALL | KEY_USR_VIEW, true, true)
-    if (!ok(ring)) return ring
-    this.commit(caller, (d) => d.setProcessKeyring(ring))
+    this.commit(caller, (d) => (which === "thread" ? d.setThreadKeyring(ring) : d.setProcessKeyring(ring)))
     return ring
   }
 
@@ -708,24 +713,11 @@ export class Keys {
     let possessed = true
     const cred = () => caller.cred
     switch (id) {
-      case KEY_SPEC_THREAD_KEYRING: {
-        key = cred().threadKeyring as Key | undefined
-        if (key === undefined) {
-          if (!create) return sysError("ENOKEY")
-          const r = this.installThreadKeyring(caller)
-          if (!ok(r)) return r
-          key = r
-        }
-        break
-      }
+      case KEY_SPEC_THREAD_KEYRING:
       case KEY_SPEC_PROCESS_KEYRING: {
-        key = cred().processKeyring as Key | undefined
-        if (key === undefined) {
-          if (!create) return sysError("ENOKEY")
-          const r = this.installProcessKeyring(caller)
-          if (!ok(r)) return r
-          key = r
-        }
+        const r = this.ownKeyring(caller, id === KEY_SPEC_THREAD_KEYRING ? "thread" : "process", create)
+        if (!ok(r)) return r
+        key = r
         break
       }
       case KEY_SPEC_SESSION_KEYRING: {
@@ -764,13 +756,8 @@ export class Keys {
       }
     }
     const ref = { key, possessed }
-    if (!partial) {
-      if (need !== DEFER) {
-        if (key.state === "negative") return sysError(key.rejectError)
-        const v = this.keyValidate(key)
-        if (v !== undefined) return v
-      }
-    } else if (need !== DEFER) {
+    if (need !== DEFER) {
+      if (!partial && key.state === "negative") return sysError(key.rejectError)
       const v = this.keyValidate(key)
       if (v !== undefined) return v
     }
@@ -888,13 +875,7 @@ export class Keys {
     if (e !== undefined) return e
     this.markInstantiated(key)
     key.state = "positive"
-    if (ring !== undefined) {
-      const l = this.keyLink(ring, key)
-      if (l !== undefined) return l
-    }
-    if (authKey !== undefined) this.keyInvalidate(authKey)
-    this.constructionDone(key)
-    return undefined
+    return this.finishConstruction(key, ring, authKey)
   }
 
   /** key_reject_and_link(): a negative key answering `error` until `timeout` seconds from now. */
@@ -904,6 +885,11 @@ export class Keys {
     key.state = "negative"
     key.rejectError = error
     key.expiry = this.now() + timeout
+    return this.finishConstruction(key, ring, authKey)
+  }
+
+  /** The end both of those share: link the key into `ring`, use up the authority, wake whoever waits for the construction. */
+  private finishConstruction(key: Key, ring: Key | undefined, authKey: Key | undefined): SysError | undefined {
     if (ring !== undefined) {
       const l = this.keyLink(ring, key)
       if (l !== undefined) return l
@@ -950,11 +936,8 @@ export class Keys {
       if (de !== undefined) return de
       desc = description === "" ? null : description
     }
-    let data: Uint8Array | null = null
-    if (plen > 0) {
-      if (payload === null || payload.length < plen) return sysError("EFAULT", "add_key")
-      data = payload.subarray(0, plen)
-    }
+    const data = copyPayload(payload, plen, "add_key")
+    if (!ok(data)) return data
     const ringRef = this.lookupUserKey(caller, ringid, true, false, KEY_ACE_WRITE)
     if (!ok(ringRef)) return ringRef
     return this.keyCreateOrUpdate(caller, ringRef.key, type!, desc, data)
@@ -1028,12 +1011,8 @@ export class Keys {
     const de = checkDescription(description, "request_key")
     if (de !== undefined) return de
     if (calloutInfo !== null && byteLength(calloutInfo) >= PAGE_SIZE) return sysError("EINVAL", "request_key", "callout info too long")
-    let dest: Key | undefined
-    if (destRingid !== 0) {
-      const d = this.lookupUserKey(caller, destRingid, true, false, KEY_ACE_WRITE)
-      if (!ok(d)) return d
-      dest = d.key
-    }
+    const dest = this.destinationKeyring(caller, destRingid)
+    if (!ok(dest)) return dest
     const ktype = KEY_TYPES.get(type!)
     if (ktype === undefined) return sysError("ENOKEY", "request_key", "unknown key type")
     return this.requestKeyAndLink(caller, ktype, description!, calloutInfo, dest)
@@ -1350,14 +1329,18 @@ export class Keys {
     return this.joinSessionKeyring(caller, name)
   }
 
+  /** The keyring a found or made key is linked into: none for 0, else one the caller may WRITE (made if it is a missing special keyring). */
+  private destinationKeyring(caller: KeyCaller, destRingid: number): Key | undefined | SysError {
+    if (destRingid === 0) return undefined
+    const d = this.lookupUserKey(caller, destRingid, true, false, KEY_ACE_WRITE)
+    return ok(d) ? d.key : d
+  }
+
   /** KEYCTL_UPDATE: EOPNOTSUPP for a type without an update op. */
   keyctlUpdate(caller: KeyCaller, id: number, payload: Uint8Array | null, plen: number): number | SysError {
     if (plen < 0 || plen > PAGE_SIZE) return sysError("EINVAL", "keyctl")
-    let data: Uint8Array | null = null
-    if (plen > 0) {
-      if (payload === null || payload.length < plen) return sysError("EFAULT", "keyctl")
-      data = payload.subarray(0, plen)
-    }
+    const data = copyPayload(payload, plen, "keyctl")
+    if (!ok(data)) return data
     const ref = this.lookupUserKey(caller, id, true, false, KEY_ACE_WRITE)
     if (!ok(ref)) return ref
     const key = ref.key
@@ -1524,12 +1507,8 @@ export class Keys {
     if (de !== undefined) return de
     const ring = this.lookupUserKey(caller, ringid, false, false, KEY_ACE_SEARCH)
     if (!ok(ring)) return ring
-    let dest: Key | undefined
-    if (destRingid !== 0) {
-      const d = this.lookupUserKey(caller, destRingid, true, false, KEY_ACE_WRITE)
-      if (!ok(d)) return d
-      dest = d.key
-    }
+    const dest = this.destinationKeyring(caller, destRingid)
+    if (!ok(dest)) return dest
     const ktype = KEY_TYPES.get(type!)
     if (ktype === undefined) return sysError("ENOKEY", "keyctl")
     const index = indexKeyOf(ktype.name, description!)
@@ -1607,11 +1586,8 @@ export class Keys {
     if (plen < 0 || plen > MAX_INSTANTIATE) return sysError("EINVAL", "keyctl")
     const authKey = this.assumedAuthority(caller, id)
     if (!ok(authKey)) return authKey
-    let data: Uint8Array | null = null
-    if (plen > 0) {
-      if (payload === null || payload.length < plen) return sysError("EFAULT", "keyctl")
-      data = payload.subarray(0, plen)
-    }
+    const data = copyPayload(payload, plen, "keyctl")
+    if (!ok(data)) return data
     const ring = this.instantiationKeyring(caller, ringid, authKey)
     if (!ok(ring)) return ring
     const e = this.instantiateAndLink(authKey.auth!.targetKey, data, ring, authKey)
@@ -1639,17 +1615,11 @@ export class Keys {
     if (defl === KEY_REQKEY_DEFL_NO_CHANGE) return old
     switch (defl) {
       case KEY_REQKEY_DEFL_THREAD_KEYRING:
-        if (caller.cred.threadKeyring === undefined) {
-          const r = this.installThreadKeyring(caller)
-          if (!ok(r)) return r
-        }
+      case KEY_REQKEY_DEFL_PROCESS_KEYRING: {
+        const r = this.ownKeyring(caller, defl === KEY_REQKEY_DEFL_THREAD_KEYRING ? "thread" : "process", true)
+        if (!ok(r)) return r
         break
-      case KEY_REQKEY_DEFL_PROCESS_KEYRING:
-        if (caller.cred.processKeyring === undefined) {
-          const r = this.installProcessKeyring(caller)
-          if (!ok(r)) return r
-        }
-        break
+      }
       case KEY_REQKEY_DEFL_DEFAULT:
       case KEY_REQKEY_DEFL_SESSION_KEYRING:
       case KEY_REQKEY_DEFL_USER_KEYRING:

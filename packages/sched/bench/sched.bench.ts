@@ -1,32 +1,9 @@
-import { defineBench } from "@simkernel/bench"
+import { defineBench, nativeForkWait } from "@simkernel/bench"
 import { CLONE_NEWPID, SIGCHLD, SIGKILL } from "@simkernel/abi"
 import type { NamespaceOps } from "@simkernel/nsproxy"
 import { Kernel, type Process, type Program } from "@simkernel/sched"
 import { createScenarioWorld, mntNamespaceOps } from "@simkernel/vfs"
 import { Effect } from "effect"
-
-const nativeFork = `
-#include <stdio.h>
-#include <stdlib.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
-int main(void) {
-  int n = 2000;
-  struct timespec a, b;
-  clock_gettime(CLOCK_MONOTONIC, &a);
-  for (int i = 0; i < n; i++) {
-    pid_t pid = fork();
-    if (pid < 0) return 1;
-    if (pid == 0) _exit(0);
-    int status;
-    if (waitpid(pid, &status, 0) != pid) return 2;
-  }
-  clock_gettime(CLOCK_MONOTONIC, &b);
-  printf("ns_per_op %f\\n", ((b.tv_sec - a.tv_sec) * 1e9 + (b.tv_nsec - a.tv_nsec)) / n);
-  return 0;
-}
-`
 
 // Both processes are pinned to one CPU: across two CPUs the round trip here
 // is dominated by waking an idle CPU (about 44 us measured, against about
@@ -160,10 +137,10 @@ export default defineBench("sched", (b) => {
   b.anchor("plain function + Map.get", (n) => {
     for (let i = 0; i < n; i++) sink += lookup("k")
   })
-  b.native({ name: "real fork+_exit+waitpid", source: nativeFork })
+  b.native(nativeForkWait)
 
   b.bench("fork+exit+wait (simulated)", (n) => withKernel(forkLoop(n)), {
-    vs: "real fork+_exit+waitpid",
+    vs: nativeForkWait.name,
     targetRatio: 0.1
   })
 

@@ -95,3 +95,4 @@ export const defineBench = (name: string, body: (b: SuiteBuilder) => void): Suit
 }
 
 export { measureLoop } from "./measure.js"
+export { nativeForkWait } from "./anchors.js"
