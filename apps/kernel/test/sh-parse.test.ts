@@ -1,6 +1,20 @@
 import { describe, expect, it } from "@effect/vitest"
 import fc from "fast-check"
-import { type Command, expandWord, type LoopCommand, parseScript, patternOf, type Script, type SimpleCommand, ShSyntaxError, type Word } from "../src/userland/sh/parse.js"
+import { Effect } from "effect"
+import { expandChars, expandFields, type Expander, patternRegex } from "../src/userland/sh/expand.js"
+import { type Command, type LoopCommand, parseScript, type Script, type SimpleCommand, ShSyntaxError, type Word } from "../src/userland/sh/parse.js"
+
+/** An expander over fixed variables, for the pure parts of expansion. */
+const expanderOf = (lookup: (name: string) => string | undefined): Expander<string> => ({
+  lookup,
+  params: [],
+  nounset: false,
+  assign: () => Effect.void,
+  error: (msg) => Effect.fail(msg),
+  substitute: () => Effect.succeed("")
+})
+const expandWord = (word: Word, lookup: (name: string) => string | undefined): Array<string> => Effect.runSync(expandFields(word, expanderOf(lookup)))
+const patternOf = (word: Word, lookup: (name: string) => string | undefined): RegExp => Effect.runSync(Effect.map(expandChars(word, expanderOf(lookup)), patternRegex))
 
 const simple = (c: Command | undefined): SimpleCommand => {
   expect(c?.type).toBe("simple")
@@ -10,7 +24,7 @@ const simple = (c: Command | undefined): SimpleCommand => {
 const words = (script: Script | ShSyntaxError): Array<Array<Array<string>>> => {
   expect(script).not.toBeInstanceOf(ShSyntaxError)
   return (script as Script).map((ao) =>
-    [ao.first, ...ao.rest.map(([, p]) => p)].flatMap((p) => p.commands.map((c) => simple(c).words.map((w) => w.map((x) => (x.type === "lit" ? x.text : `$${x.name}`)).join(""))))
+    [ao.first, ...ao.rest.map(([, p]) => p)].flatMap((p) => p.commands.map((c) => simple(c).words.map((w) => w.map((x) => (x.type === "lit" ? x.text : x.type === "var" ? `$${x.name}` : `<${x.type}>`)).join(""))))
   )
 }
 
@@ -32,7 +46,7 @@ describe("sh parser", () => {
   it("keeps quoted text together and finds variables outside single quotes", () => {
     const s = parseScript(`echo 'a $x' "b $y c" d\\ e $? \${HOME}x`) as Script
     const argv = simple(s[0]!.first.commands[0]).words
-    expect(argv.map((w) => w.map((p) => (p.type === "lit" ? p.text : `<${p.name}>`)).join(""))).toEqual([
+    expect(argv.map((w) => w.map((p) => (p.type === "lit" ? p.text : p.type === "var" ? `<${p.name}>` : `<${p.type}>`)).join(""))).toEqual([
       "echo",
       "a $x",
       "b <y> c",
@@ -100,7 +114,7 @@ describe("case patterns", () => {
     const s = parseScript(`case x in ${src}) ;; esac`) as Script
     const c = s[0]!.first.commands[0]!
     expect(c.type).toBe("case")
-    return patternOf((c as Extract<Command, { type: "case" }>).items[0]!.patterns[0]!, { lookup: () => undefined, params: [] })
+    return patternOf((c as Extract<Command, { type: "case" }>).items[0]!.patterns[0]!, () => undefined)
   }
   // as dash matched: case WORD in PATTERN) echo y;; *) echo n;; esac
   it.each([
@@ -143,7 +157,7 @@ describe("compound commands", () => {
 describe("any input", () => {
   // the shell's alphabet: operators, quotes, keywords' letters, blanks and newlines
   const text = fc
-    .array(fc.constantFrom("if", "then", "fi", "do", "done", "case", "esac", "in", "for", "while", "{", "}", "(", ")", ";", ";;", "&", "|", "&&", "<", ">", "2>&1", "'", '"', "\\", "$", "${", "}", "*", "[", "]", "!", "-", "x", " ", "\n", "#"), { maxLength: 40 })
+    .array(fc.constantFrom("if", "then", "fi", "do", "done", "case", "esac", "in", "for", "while", "{", "}", "(", ")", ";", ";;", "&", "|", "&&", "<", ">", "2>&1", "'", '"', "\\", "$", "${", "$(", "$((", "))", "`", ":-", "#", "}", "*", "[", "]", "!", "-", "x", " ", "\n", "#"), { maxLength: 40 })
     .map((a) => a.join(""))
 
   it("parses or gives a syntax error, and every case pattern compiles", () => {
@@ -153,7 +167,7 @@ describe("any input", () => {
         if (r instanceof ShSyntaxError) return r.line >= 1 && r.message.length > 0
         for (const ao of r)
           for (const c of ao.first.commands)
-            if (c.type === "case") for (const item of c.items) for (const p of item.patterns) patternOf(p, { lookup: () => "[z-a]", params: [] }).test("x")
+            if (c.type === "case") for (const item of c.items) for (const p of item.patterns) patternOf(p, () => "[z-a]").test("x")
         return true
       }),
       { numRuns: 2000 }

@@ -60,7 +60,7 @@ describe("sh", () => {
   it.effect("sees the kernel: hostname, /dev, the programs in /bin", () =>
     Effect.gen(function* () {
       const r = yield* sh("hostname; hostname box; hostname; ls /dev; ls /bin")
-      const bin = "cat echo false findmnt hostname id kill ln ls lsns mkdir mknod mount mountfd nsenter ps rm sh sleep stat sync touch true umount unshare".split(" ")
+      const bin = "cat container echo false findmnt hostname id kill ln ls lsns mkdir mknod mount mountfd nsenter ps rm sh sleep stat sync touch true umount unshare".split(" ")
       expect(r.out).toBe(["(none)", "box", "console", "full", "null", "sda", "sda3", "zero", ...bin, ""].join("\n"))
     })
   )
@@ -80,10 +80,10 @@ describe("coreutils and util-linux", () => {
     ["mount -t nosuchfs x /mnt", "mount: /mnt: unknown filesystem type 'nosuchfs'.\n", 32],
     ["umount /mnt", "umount: /mnt: not mounted.\n", 32],
     ["mount /dev/null /mnt", "mount: /mnt: /dev/null is not a block device.\n", 32],
-    // a write a file refuses reaches the writer: coreutils' echo reports it on its way out
-    ["echo x > /dev/full", "echo: write error: No space left on device\n", 1],
-    ['echo "0 0 1" > /proc/1/uid_map', "echo: write error: Operation not permitted\n", 1],
-    ["echo x > /proc/sys/kernel/pid_max", "echo: write error: Invalid argument\n", 1],
+    // a write a file refuses reaches the writer: coreutils' echo (not the shell's) reports it on its way out
+    ["/bin/echo x > /dev/full", "/bin/echo: write error: No space left on device\n", 1],
+    ['/bin/echo "0 0 1" > /proc/1/uid_map', "/bin/echo: write error: Operation not permitted\n", 1],
+    ["/bin/echo x > /proc/sys/kernel/pid_max", "/bin/echo: write error: Invalid argument\n", 1],
     // sysctl checks only the file's mode at open: root's kuid in a new user namespace may still write (checked on this machine)
     ['unshare -U sh -c "echo z > /proc/sys/kernel/hostname"; hostname', "z\n", 0],
     // no -t: mount(8) tries the block filesystems /proc/filesystems lists
@@ -172,8 +172,8 @@ describe("unshare and nsenter", () => {
       const r = yield* sh('unshare --fork --pid --mount-proc sh -c "ls /proc; cat /proc/self/stat | cat" ; exit 7')
       const lines = r.out.split("\n")
       // sh is 1, ls 2; then the pipeline's cat reading /proc/self is 3 or 4, its parent 1
-      expect(lines.slice(0, 7)).toEqual(["1", "2", "filesystems", "mounts", "self", "sys", "thread-self"])
-      expect(lines[7]).toMatch(/^[34] \(cat\) R 1 /)
+      expect(lines.slice(0, 11)).toEqual(["1", "2", "containers", "filesystems", "key-users", "keys", "mounts", "self", "sys", "thread-self", "uptime"])
+      expect(lines[11]).toMatch(/^[34] \(cat\) R 1 /)
       expect(r.status).toBe(7)
     })
   )
@@ -282,13 +282,14 @@ describe("simkernel run and shell", () => {
   })
 
   it("--trace prints every task's syscalls on standard error in strace's format", () => {
-    const r = spawnSync(process.execPath, [main, "shell", "--trace", "-c", "echo hi | cat"], { encoding: "utf8" })
+    const r = spawnSync(process.execPath, [main, "shell", "--trace", "-c", "/bin/echo hi | cat"], { encoding: "utf8" })
     expect(r.stdout).toBe("hi\n")
     const lines = r.stderr.trimEnd().split("\n")
     expect(lines).toContain("[pid 1] pipe2([3, 4], 0) = 0")
     // a successful execve is reported as strace reports it, though it never returns to its caller
-    expect(lines).toContain('[pid 2] execve("/bin/echo", ["echo", "hi"], /* 0 vars */) = 0')
-    expect(lines).toContain('[pid 3] execve("/bin/cat", ["cat"], /* 0 vars */) = 0')
+    // the environment holds PWD, which the shell exports as dash does
+    expect(lines).toContain('[pid 2] execve("/bin/echo", ["/bin/echo", "hi"], /* 1 var */) = 0')
+    expect(lines).toContain('[pid 3] execve("/bin/cat", ["cat"], /* 1 var */) = 0')
     expect(lines).toContain('[pid 2] write(1, "hi\\n", 3) = 3')
     expect(lines).toContain('[pid 3] read(0, "hi\\n", 4096) = 3')
     expect(lines).toContain("[pid 1] wait4(3, [{WIFEXITED(s) && WEXITSTATUS(s) == 0}], 0, NULL) = 3")

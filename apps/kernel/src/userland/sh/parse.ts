@@ -7,18 +7,37 @@
  * syntax error, and errors read like dash's ("sh: 1: Syntax error: ...").
  */
 
-/** A piece of a word: text as written, or a variable to expand. */
+/** The operator of `${NAME<op>WORD}`; "length" is `${#NAME}`. */
+export type ParamOp = "-" | ":-" | "=" | ":=" | "?" | ":?" | "+" | ":+" | "%" | "%%" | "#" | "##" | "length"
+
+/**
+ * A piece of a word: text as written, a variable, `${NAME op WORD}`, a
+ * command substitution (`$(...)` or backquotes), an arithmetic expansion,
+ * or a `${...}` dash refuses only when it expands it ("Bad substitution").
+ */
 export type WordPart =
   | { readonly type: "lit"; readonly text: string; readonly quoted: boolean }
   | { readonly type: "var"; readonly name: string; readonly quoted: boolean }
+  | { readonly type: "param"; readonly name: string; readonly op: ParamOp; readonly arg: Word; readonly quoted: boolean }
+  | { readonly type: "command"; readonly body: List; readonly quoted: boolean }
+  | { readonly type: "arith"; readonly expr: Word; readonly quoted: boolean }
+  | { readonly type: "bad"; readonly quoted: boolean }
 
 export type Word = ReadonlyArray<WordPart>
 
 export interface Redirect {
   /** The descriptor redirected (0 for <, 1 for > and >>, or the digit written before). */
   readonly fd: number
-  readonly op: "<" | ">" | ">>" | ">&" | "<&"
+  readonly op: "<" | ">" | ">>" | ">&" | "<&" | "<<" | "<<-"
+  /** The file, descriptor, or a here-document's delimiter. */
   readonly target: Word
+  /** A here-document's text, read by the lexer after the end of the line. */
+  readonly here?: HereDocument
+}
+
+/** The text of a here-document: expanded like a double-quoted word unless its delimiter had quotes. */
+export interface HereDocument {
+  body: Word
 }
 
 export interface SimpleCommand {
@@ -118,7 +137,7 @@ type Token =
 
 const isNameStart = (c: string | undefined): boolean => c !== undefined && /[A-Za-z_]/.test(c)
 const isNameChar = (c: string | undefined): boolean => c !== undefined && /[A-Za-z0-9_]/.test(c)
-const SPECIAL_VARS = "?$#!@*0123456789"
+const SPECIAL_VARS = "?$#!@*-0123456789"
 const KEYWORDS = new Set(["!", "case", "do", "done", "elif", "else", "esac", "fi", "for", "if", "in", "then", "until", "while", "{", "}"])
 /** Tokens that end a list (dash's tokendlist). */
 const LIST_END = new Set(["eof", ")", ";;", "do", "done", "elif", "else", "esac", "fi", "then", "}"])
@@ -128,10 +147,13 @@ export const isName = (s: string): boolean => /^[A-Za-z_][A-Za-z0-9_]*$/.test(s)
 
 /** dash's lexer: reads one token at a time, resolving quotes into word parts. */
 class Lexer {
-  private i = 0
+  /** Here-documents whose text starts after the next newline: their delimiter, whether it was quoted, whether tabs are stripped. */
+  private readonly pending: Array<{ readonly here: HereDocument; readonly delimiter: string; readonly quoted: boolean; readonly strip: boolean }> = []
+
   constructor(
     private readonly src: string,
-    public line: number
+    public line: number,
+    public i = 0
   ) {}
 
   next(): Token {
@@ -152,6 +174,7 @@ class Lexer {
     if (c === "\n") {
       this.line++
       this.i++
+      for (const doc of this.pending.splice(0)) this.hereDocument(doc)
       return { t: "newline", line }
     }
     if (";|&()".includes(c)) {
@@ -165,7 +188,7 @@ class Lexer {
     }
     // a redirection, possibly with a descriptor digit written right before it
     if (c === "<" || c === ">" || (/[0-9]/.test(c) && (src[this.i + 1] === "<" || src[this.i + 1] === ">"))) {
-      const redir = /^([0-9]?)(>>|>&|<&|>|<)/.exec(src.slice(this.i, this.i + 3))!
+      const redir = /^([0-9]?)(<<-|<<|>>|>&|<&|>|<)/.exec(src.slice(this.i, this.i + 4))!
       const op = redir[2] as Redirect["op"]
       const fd = redir[1] !== "" ? Number(redir[1]) : op.startsWith("<") ? 0 : 1
       this.i += redir[0].length
@@ -174,40 +197,87 @@ class Lexer {
     return this.word(line)
   }
 
+  /** A here-document to read after this line: `delimiter` is its target word with the quotes removed. */
+  expectHereDocument(here: HereDocument, target: Word, strip: boolean): void {
+    const delimiter = target.map((p) => (p.type === "lit" ? p.text : p.type === "var" ? `$${p.name}` : "")).join("")
+    this.pending.push({ here, delimiter, quoted: target.some((p) => p.quoted), strip })
+  }
+
+  /** Read a here-document's lines up to its delimiter line (or the end of the script), as dash's readheredoc. */
+  private hereDocument(doc: { readonly here: HereDocument; readonly delimiter: string; readonly quoted: boolean; readonly strip: boolean }): void {
+    const src = this.src
+    const firstLine = this.line
+    let text = ""
+    while (this.i < src.length) {
+      let end = src.indexOf("\n", this.i)
+      if (end < 0) end = src.length
+      let line = src.slice(this.i, end)
+      if (doc.strip) line = line.replace(/^\t+/, "")
+      this.i = Math.min(end + 1, src.length)
+      this.line++
+      if (line === doc.delimiter) break
+      text += line + (end < src.length ? "\n" : "")
+    }
+    if (doc.quoted) doc.here.body = [{ type: "lit", text, quoted: true }]
+    else {
+      const body: Array<WordPart> = []
+      new Lexer(text, firstLine).parts(body, "heredoc", () => false)
+      doc.here.body = body
+    }
+  }
+
   /** A word: everything up to an unquoted blank or operator. */
   private word(line: number): Token {
-    const src = this.src
     const parts: Array<WordPart> = []
+    this.parts(parts, "none", (c) => " \t\n;|&<>()".includes(c))
+    return { t: "word", word: parts, line }
+  }
+
+  /**
+   * Read word parts into `parts` until `stop` says so at an unquoted
+   * character: outside double quotes quotes and backslashes quote; inside
+   * them only `\` before `$`, backquote, `"`, `\` or newline (in a
+   * here-document, not before `"`).
+   */
+  private parts(parts: Array<WordPart>, quoting: "none" | "double" | "heredoc", stop: (c: string) => boolean): void {
+    const src = this.src
+    const dq = quoting !== "none"
+    const escapable = quoting === "heredoc" ? "$`\\" : '$`"\\'
     let lit = ""
     const flush = (): void => {
-      if (lit !== "") parts.push({ type: "lit", text: lit, quoted: false })
+      if (lit !== "") parts.push({ type: "lit", text: lit, quoted: dq })
       lit = ""
-    }
-    const readVar = (quoted: boolean): void => {
-      // at src[i] === "$"
-      const next = src[this.i + 1]
-      if (next === "{") {
-        const end = src.indexOf("}", this.i + 2)
-        if (end < 0) throw new ShSyntaxError(this.line, "Missing '}'")
-        parts.push({ type: "var", name: src.slice(this.i + 2, end), quoted })
-        this.i = end + 1
-      } else if (next !== undefined && SPECIAL_VARS.includes(next)) {
-        parts.push({ type: "var", name: next, quoted })
-        this.i += 2
-      } else if (isNameStart(next)) {
-        let j = this.i + 1
-        while (isNameChar(src[j])) j++
-        parts.push({ type: "var", name: src.slice(this.i + 1, j), quoted })
-        this.i = j
-      } else {
-        parts.push({ type: "lit", text: "$", quoted })
-        this.i++
-      }
     }
     while (this.i < src.length) {
       const d = src[this.i]!
-      if (" \t\n;|&<>()".includes(d)) break
-      if (d === "'") {
+      if (stop(d)) break
+      if (d === "$") {
+        flush()
+        this.dollar(parts, dq)
+      } else if (d === "`") {
+        flush()
+        this.backquote(parts, dq)
+      } else if (d === "\\") {
+        const e = src[this.i + 1]
+        if (e === "\n") {
+          this.i += 2
+          this.line++
+        } else if (e === undefined) {
+          lit += d
+          this.i++
+        } else if (dq && !escapable.includes(e)) {
+          lit += d
+          this.i++
+        } else {
+          flush()
+          parts.push({ type: "lit", text: e, quoted: true })
+          this.i += 2
+        }
+      } else if (dq) {
+        if (d === "\n") this.line++
+        lit += d
+        this.i++
+      } else if (d === "'") {
         flush()
         const end = src.indexOf("'", this.i + 1)
         if (end < 0) throw new ShSyntaxError(this.line, "Unterminated quoted string")
@@ -218,57 +288,142 @@ class Lexer {
       } else if (d === '"') {
         flush()
         this.i++
-        let text = ""
-        let closed = false
-        const flushQuoted = (): void => {
-          if (text !== "") parts.push({ type: "lit", text, quoted: true })
-          text = ""
-        }
         // an empty "" is still a word
         parts.push({ type: "lit", text: "", quoted: true })
-        while (this.i < src.length) {
-          const e = src[this.i]!
-          if (e === '"') {
-            closed = true
-            this.i++
-            break
-          }
-          if (e === "\\" && this.i + 1 < src.length && '$`"\\\n'.includes(src[this.i + 1]!)) {
-            if (src[this.i + 1] === "\n") this.line++
-            else text += src[this.i + 1]
-            this.i += 2
-            continue
-          }
-          if (e === "$") {
-            flushQuoted()
-            readVar(true)
-            continue
-          }
-          if (e === "\n") this.line++
-          text += e
-          this.i++
-        }
-        if (!closed) throw new ShSyntaxError(this.line, "Unterminated quoted string")
-        flushQuoted()
-      } else if (d === "\\") {
-        if (src[this.i + 1] === "\n") {
-          this.i += 2
-          this.line++
-        } else if (this.i + 1 < src.length) {
-          flush()
-          parts.push({ type: "lit", text: src[this.i + 1]!, quoted: true })
-          this.i += 2
-        } else this.i++
-      } else if (d === "$") {
-        flush()
-        readVar(false)
+        this.parts(parts, "double", (c) => c === '"')
+        if (src[this.i] !== '"') throw new ShSyntaxError(this.line, "Unterminated quoted string")
+        this.i++
       } else {
         lit += d
         this.i++
       }
     }
     flush()
-    return { t: "word", word: parts, line }
+  }
+
+  /** At a `$`: a variable, `${...}`, `$(...)`, `$((...))`, or a plain `$`. */
+  private dollar(parts: Array<WordPart>, quoted: boolean): void {
+    const src = this.src
+    const next = src[this.i + 1]
+    if (next === "(" && src[this.i + 2] === "(") {
+      this.i += 3
+      const expr: Array<WordPart> = []
+      let depth = 0
+      this.parts(expr, "double", (c) => {
+        if (c === "(") depth++
+        else if (c === ")") {
+          if (depth === 0) return true
+          depth--
+        }
+        return false
+      })
+      if (src.slice(this.i, this.i + 2) !== "))") throw new ShSyntaxError(this.line, "Missing '))'")
+      this.i += 2
+      parts.push({ type: "arith", expr, quoted })
+    } else if (next === "(") {
+      const sub = new Parser(src, this.line, this.i + 2)
+      const body = sub.substitution()
+      this.i = sub.offset()
+      this.line = sub.lineNumber()
+      parts.push({ type: "command", body, quoted })
+    } else if (next === "{") {
+      this.i += 2
+      this.braced(parts, quoted)
+    } else if (next !== undefined && SPECIAL_VARS.includes(next)) {
+      parts.push({ type: "var", name: next, quoted })
+      this.i += 2
+    } else if (isNameStart(next)) {
+      let j = this.i + 1
+      while (isNameChar(src[j])) j++
+      parts.push({ type: "var", name: src.slice(this.i + 1, j), quoted })
+      this.i = j
+    } else {
+      parts.push({ type: "lit", text: "$", quoted })
+      this.i++
+    }
+  }
+
+  /** After `${`: the name, an operator and its word, up to the matching `}` (dash's parsesub). */
+  private braced(parts: Array<WordPart>, quoted: boolean): void {
+    const src = this.src
+    const missing = (): ShSyntaxError => new ShSyntaxError(this.line, "Missing '}'")
+    let length = false
+    if (src[this.i] === "#" && src[this.i + 1] !== "}" && src[this.i + 1] !== undefined) {
+      length = true
+      this.i++
+    }
+    let name = ""
+    const c = src[this.i]
+    if (isNameStart(c)) {
+      let j = this.i
+      while (isNameChar(src[j])) j++
+      name = src.slice(this.i, j)
+    } else if (c !== undefined && /[0-9]/.test(c)) {
+      let j = this.i
+      while (/[0-9]/.test(src[j] ?? "")) j++
+      name = src.slice(this.i, j)
+    } else if (c !== undefined && SPECIAL_VARS.includes(c)) name = c
+    this.i += name.length
+    if (name === "" || length) {
+      if (src[this.i] === "}" && name !== "") {
+        this.i++
+        parts.push({ type: "param", name, op: "length", arg: [], quoted })
+        return
+      }
+      // dash reads on to the `}` and fails only when it expands the word
+      const end = src.indexOf("}", this.i)
+      if (end < 0) throw missing()
+      this.i = end + 1
+      parts.push({ type: "bad", quoted })
+      return
+    }
+    if (src[this.i] === "}") {
+      this.i++
+      parts.push({ type: "var", name, quoted })
+      return
+    }
+    const op = /^(:[-=?+]|%%|##|[-=?+%#])/.exec(src.slice(this.i, this.i + 2))?.[0] as ParamOp | undefined
+    if (op === undefined) {
+      const end = src.indexOf("}", this.i)
+      if (end < 0) throw missing()
+      this.i = end + 1
+      parts.push({ type: "bad", quoted })
+      return
+    }
+    this.i += op.length
+    const read: Array<WordPart> = []
+    // quotes inside the word nest (dash's "${x:-"a b"}"); inside double quotes
+    // the whole word stays quoted, but a pattern is read as if unquoted, as POSIX says
+    this.parts(read, "none", (d) => d === "}")
+    if (src[this.i] !== "}") throw missing()
+    this.i++
+    const arg = quoted && op[0] !== "%" && op[0] !== "#" ? read.map((p) => ({ ...p, quoted: true })) : read
+    parts.push({ type: "param", name, op, arg, quoted })
+  }
+
+  /** A backquoted command: up to the next unescaped backquote, `\\`, `\`` and `\$` (and `\"` inside double quotes) losing their backslash. */
+  private backquote(parts: Array<WordPart>, quoted: boolean): void {
+    const src = this.src
+    const line = this.line
+    let text = ""
+    let j = this.i + 1
+    for (;;) {
+      const c = src[j]
+      if (c === undefined) throw new ShSyntaxError(this.line, "EOF in backquote substitution")
+      if (c === "`") break
+      if (c === "\\" && src[j + 1] !== undefined && ("\\`$".includes(src[j + 1]!) || (quoted && src[j + 1] === '"'))) {
+        text += src[j + 1]
+        j += 2
+        continue
+      }
+      if (c === "\n") this.line++
+      text += c
+      j++
+    }
+    this.i = j + 1
+    const body = parseScript(text, line)
+    if (body instanceof ShSyntaxError) throw body
+    parts.push({ type: "command", body, quoted })
   }
 }
 
@@ -302,8 +457,26 @@ export class Parser {
   private last: Token = { t: "eof", line: 0 }
   private lastKind = "eof"
 
-  constructor(src: string, firstLine = 1) {
-    this.lexer = new Lexer(src, firstLine)
+  constructor(src: string, firstLine = 1, offset = 0) {
+    this.lexer = new Lexer(src, firstLine, offset)
+  }
+
+  /** After `$(`: the commands up to the matching `)`, as dash's parsebackq reads them. */
+  substitution(): List {
+    if (this.read(true, true) === ")") return []
+    this.unread()
+    const body = this.list(0)!
+    this.expect(")")
+    return body
+  }
+
+  /** Where the lexer is: past the last token read. */
+  offset(): number {
+    return this.lexer.i
+  }
+
+  lineNumber(): number {
+    return this.lexer.line
   }
 
   /** The next top-level command line: its and-or lists, or undefined at the end of the script. */
@@ -407,6 +580,11 @@ export class Parser {
     if (tok.t !== "redir") throw this.unexpected()
     if (this.read(false) !== "word" || this.last.t !== "word") throw this.unexpected()
     const target = this.last.word
+    if (tok.op === "<<" || tok.op === "<<-") {
+      const here: HereDocument = { body: [] }
+      this.lexer.expectHereDocument(here, target, tok.op === "<<-")
+      return { fd: tok.fd, op: tok.op, target, here }
+    }
     // as dash's parsefname: a literal after >& or <& is one digit, or - to close
     const text = plainText(target)
     if ((tok.op === ">&" || tok.op === "<&") && text !== undefined && !/^[0-9-]$/.test(text)) throw new ShSyntaxError(this.last.line, "Bad fd number")
@@ -537,7 +715,7 @@ export class Parser {
 }
 
 /** POSIX's special builtins that this shell has: their errors end a script, and no function may take their name. */
-export const SPECIAL_BUILTINS = new Set([":", "break", "continue", "exit", "return", "set", "shift"])
+export const SPECIAL_BUILTINS = new Set([":", ".", "break", "continue", "eval", "exec", "exit", "export", "readonly", "return", "set", "shift", "trap", "unset"])
 
 /** Parse a whole script (each line as the shell would, stopping at the first syntax error). */
 export const parseScript = (src: string, firstLine = 1): Script | ShSyntaxError => {
@@ -549,144 +727,4 @@ export const parseScript = (src: string, firstLine = 1): Script | ShSyntaxError 
     if (list instanceof ShSyntaxError) return list
     script.push(...list)
   }
-}
-
-/** The characters of IFS that are blanks: runs of them count as one separator and vanish at the ends. */
-const isIfsWhite = (c: string): boolean => c === " " || c === "\t" || c === "\n"
-
-/**
- * Field splitting, as dash's ifsbreakup: `chars` are the characters of a
- * word, each marked whether it came from an unquoted expansion (only
- * those split); a "\0break" entry is a field break of "$@". Leading and
- * trailing IFS blanks vanish; each other IFS character ends a field, empty
- * or not. `keep` says the word had quotes, so it is one (maybe empty) field.
- */
-export const splitFields = (chars: ReadonlyArray<readonly [string, boolean]>, ifs: string, keep: boolean): Array<string> => {
-  const fields: Array<string> = []
-  let current = ""
-  let has = keep
-  for (let i = 0; i < chars.length; i++) {
-    const [c, splits] = chars[i]!
-    if (c === "\0break") {
-      fields.push(current)
-      current = ""
-      has = false
-      continue
-    }
-    if (!splits || !ifs.includes(c)) {
-      current += c
-      has = true
-      continue
-    }
-    let hard = !isIfsWhite(c)
-    while (i + 1 < chars.length && chars[i + 1]![1] && ifs.includes(chars[i + 1]![0])) {
-      const d = chars[i + 1]![0]
-      if (!isIfsWhite(d)) {
-        if (hard) break
-        hard = true
-      }
-      i++
-    }
-    if (has || hard) fields.push(current)
-    current = ""
-    has = false
-  }
-  if (has) fields.push(current)
-  return fields
-}
-
-/** What expansion looks up: variables by name (`?`, `$`, digits and the rest), and the positional parameters for `$@`. */
-export interface Expansion {
-  readonly lookup: (name: string) => string | undefined
-  readonly params: ReadonlyArray<string>
-}
-
-/**
- * Word expansion (parameter expansion, field splitting on IFS, quote
- * removal): an unquoted variable splits and vanishes when empty; quoted
- * text stays one field; "$@" is one field per positional parameter.
- */
-export const expandWord = (word: Word, env: Expansion | ((name: string) => string | undefined)): Array<string> => {
-  const { lookup, params } = typeof env === "function" ? { lookup: env, params: [] } : env
-  if (word.length === 1 && word[0]!.type === "lit") {
-    const only = word[0]!
-    return [only.text]
-  }
-  const chars: Array<readonly [string, boolean]> = []
-  let quoted = false
-  let atOnly = true
-  for (const part of word) {
-    if (part.type === "lit") {
-      if (part.quoted) quoted = true
-      if (part.text !== "" || !part.quoted) atOnly = false
-      for (const c of part.text) chars.push([c, false])
-      continue
-    }
-    if (part.name === "@" && part.quoted) {
-      params.forEach((p, k) => {
-        if (k > 0) chars.push(["\0break", false])
-        for (const c of p) chars.push([c, false])
-      })
-      continue
-    }
-    atOnly = false
-    const value = part.name === "@" || part.name === "*" ? params.join(" ") : (lookup(part.name) ?? "")
-    if (part.quoted) quoted = true
-    for (const c of value) chars.push([c, !part.quoted])
-  }
-  const hasAt = word.some((p) => p.type === "var" && p.name === "@" && p.quoted)
-  if (hasAt && atOnly && params.length === 0) return []
-  return splitFields(chars, lookup("IFS") ?? " \t\n", quoted || (hasAt && params.length > 0))
-}
-
-/** Expand a word into one string, without field splitting (assignments, redirection targets, case words). */
-export const expandString = (word: Word, env: Expansion): string =>
-  word.map((p) => (p.type === "lit" ? p.text : p.name === "@" || p.name === "*" ? env.params.join(" ") : (env.lookup(p.name) ?? ""))).join("")
-
-/**
- * A case pattern as a RegExp, as fnmatch(3) reads it: `*`, `?` and
- * `[...]` (with `!` to negate; dash takes `^` as itself) from unquoted text and unquoted
- * expansions; quoted text matches itself.
- */
-export const patternOf = (word: Word, env: Expansion): RegExp => {
-  const chars: Array<readonly [string, boolean]> = []
-  for (const p of word) {
-    const text = p.type === "lit" ? p.text : p.name === "@" || p.name === "*" ? env.params.join(" ") : (env.lookup(p.name) ?? "")
-    for (const c of text) chars.push([c, !p.quoted])
-  }
-  const esc = (c: string): string => c.replace(/[\\^$.*+?()[\]{}|/]/g, "\\$&")
-  const escInSet = (c: string): string => c.replace(/[\\^\]\[-]/g, "\\$&")
-  let re = ""
-  for (let i = 0; i < chars.length; i++) {
-    const [c, special] = chars[i]!
-    if (special && c === "*") re += "[\\s\\S]*"
-    else if (special && c === "?") re += "[\\s\\S]"
-    else if (special && c === "[") {
-      let j = i + 1
-      let negate = false
-      if (chars[j]?.[0] === "!") {
-        negate = true
-        j++
-      }
-      const set: Array<string> = []
-      for (let first = true; j < chars.length && (chars[j]![0] !== "]" || first); first = false) {
-        const from = chars[j]![0]
-        const to = chars[j + 2]?.[0]
-        if (chars[j + 1]?.[0] === "-" && to !== undefined && to !== "]") {
-          // a range with its ends out of order matches nothing, as in fnmatch
-          if (from <= to) set.push(`${escInSet(from)}-${escInSet(to)}`)
-          j += 3
-        } else {
-          set.push(escInSet(from))
-          j++
-        }
-      }
-      if (j >= chars.length) re += "\\["
-      else {
-        re += set.length === 0 ? (negate ? "[\\s\\S]" : "(?!)") : `[${negate ? "^" : ""}${set.join("")}]`
-        i = j
-      }
-    } else re += esc(c)
-  }
-  return new RegExp(`^${re}$`, "u")
 }
