@@ -39,6 +39,12 @@ export interface ScalingOptions {
   readonly maxRatio: number
   /** "linear": time grows with size; "flat": time must not grow with size. */
   readonly shape: "linear" | "flat"
+  /**
+   * What each size is held against: "first" (default) the first size, so
+   * every row is within maxRatio of the shape from size[0]; "previous" the
+   * size before it, for targets worded per step ("2N within 2.2x of N").
+   */
+  readonly against?: "first" | "previous"
   readonly note?: string
 }
 

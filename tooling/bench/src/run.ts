@@ -165,23 +165,22 @@ const runSuite = async (suite: Suite): Promise<Array<Row>> => {
       }
       case "scaling": {
         const times: Array<number> = []
-        for (const size of c.options.sizes) times.push(await measureLoop(await c.make(size), 50_000_000, 5))
-        const base = times[0]!
-        const size0 = c.options.sizes[0]!
-        let worst = 0
-        c.options.sizes.forEach((size, i) => {
-          const expected = c.options.shape === "linear" ? size / size0 : 1
-          const ratio = times[i]! / base / expected
-          worst = Math.max(worst, ratio)
+        for (const size of c.options.sizes) times.push(await measureLoop(await c.make(size), 50_000_000, 9))
+        const sizes = c.options.sizes
+        sizes.forEach((size, i) => {
+          const j = c.options.against === "previous" ? Math.max(i - 1, 0) : 0
+          const ref = sizes[j]!
+          const expected = c.options.shape === "linear" ? size / ref : 1
+          const ratio = times[i]! / times[j]!
           rows.push({
             suite: suite.name,
             name: `${c.name} [n=${size}]`,
             kind: "scaling",
             nsPerOp: times[i]!,
             opsPerSec: 1e9 / times[i]!,
-            ratios: { [`n=${size0}`]: times[i]! / base },
-            target: i === 0 ? "" : `<= ${(c.options.maxRatio * expected).toFixed(2)}x n=${size0}`,
-            status: i === 0 ? "info" : times[i]! / base <= c.options.maxRatio * expected ? "ok" : "over"
+            ratios: { [`n=${ref}`]: ratio },
+            target: i === 0 ? "" : `<= ${(c.options.maxRatio * expected).toFixed(2)}x n=${ref}`,
+            status: i === 0 ? "info" : ratio <= c.options.maxRatio * expected ? "ok" : "over"
           })
         })
         break
