@@ -316,6 +316,26 @@ describe("the container keyring's lifetime", () => {
     })
   )
 
+  it.effect("stays set once: after the container dies and its keys are released, a second KEYCTL_SET_CONTAINER_KEYRING is still EBUSY", () =>
+    Effect.gen(function* () {
+      const got = yield* withSys((sys) =>
+        Effect.gen(function* () {
+          const c = yield* sys.call("container_create", "once", 0, 0, 0, 0)
+          const ring = yield* sys.call("add_key", "keyring", "once", null, 0, KEY_SPEC_SESSION_KEYRING)
+          const first = yield* errno(sys.call("keyctl", KEYCTL_SET_CONTAINER_KEYRING, c, ring))
+          const pid = yield* sys.call("fork_into_container", c, () => Effect.succeed(0))
+          yield* sys.call("container_wait", c, {}, 0, null)
+          yield* sys.call("wait4", pid, {}, 0, null)
+          const again = yield* errno(sys.call("keyctl", KEYCTL_SET_CONTAINER_KEYRING, c, ring))
+          yield* sys.call("keyctl", KEYCTL_UNLINK, ring, KEY_SPEC_SESSION_KEYRING)
+          yield* sys.call("close", c)
+          return { first, again }
+        })
+      )
+      expect(got).toEqual({ first: 0, again: "EBUSY" })
+    })
+  )
+
   it.effect("is not kept for a container already dead: the command answers as before and holds nothing after it", () =>
     Effect.gen(function* () {
       const got = yield* withSys((sys) =>

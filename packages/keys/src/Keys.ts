@@ -254,6 +254,8 @@ export class Keys {
   private readonly users = new Map<Kuid, KeyUser>()
   private readonly userKeyrings = new Map<UserNamespace, Map<Kuid, UserKeyrings>>()
   private readonly containers = new Map<KeyContainer, ContainerKeys>()
+  /** Containers whose keyring was ever set: the seed's container keeps it until freed, so a second set stays EBUSY after its keys are released. */
+  private readonly keyringWasSet = new WeakSet<KeyContainer>()
   private serialState: number
 
   constructor(options: KeysOptions = {}) {
@@ -1248,8 +1250,9 @@ export class Keys {
     const ref = this.lookupUserKey(caller, ringid, false, false, KEY_ACE_SEARCH)
     if (!ok(ref)) return ref
     const c = this.containerKeys(container)
-    if (c.keyring !== undefined) return sysError("EBUSY", "keyctl", "container keyring already set")
+    if (c.keyring !== undefined || this.keyringWasSet.has(container)) return sysError("EBUSY", "keyctl", "container keyring already set")
     c.keyring = ref.key.get()
+    this.keyringWasSet.add(container)
     return 0
   }
 
