@@ -39,9 +39,11 @@ export const measureLoop = async (loop: Loop, batchNs = 20_000_000, rounds = 9):
     t = await timeLoop(loop, n)
   }
   n = Math.max(1, Math.round((n * batchNs) / Math.max(t, 1)))
-  // warm up until the JIT has settled: at least 10 batches and 250 ms
+  // warm up until the JIT has settled: at least 10 batches and 1 s (a shell pipeline needs about 0.6 s of running before its code is optimised)
   const warmStart = now()
-  for (let i = 0; i < 10 || now() - warmStart < 250_000_000; i++) await timeLoop(loop, n)
+  for (let i = 0; i < 10 || now() - warmStart < 1_000_000_000; i++) await timeLoop(loop, n)
+  // size the batch again now that the code is warm: a batch sized while cold is too small
+  n = Math.max(1, Math.round((n * batchNs) / Math.max(await timeLoop(loop, n), 1)))
   const samples: Array<number> = []
   for (let i = 0; i < rounds; i++) samples.push((await timeLoop(loop, n)) / n)
   samples.sort((a, b) => a - b)
