@@ -4,8 +4,8 @@
  * (packages/* and apps/*, dist-bench/*.bench.js), prints one table per suite
  * and writes bench-results/latest.json plus a timestamped copy.
  */
-import { execFileSync } from "node:child_process"
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs"
+import { execFileSync, spawnSync } from "node:child_process"
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join, resolve } from "node:path"
 import { pathToFileURL } from "node:url"
@@ -211,20 +211,48 @@ const printTable = (name: string, rows: ReadonlyArray<Row>): void => {
   for (const l of lines) console.log(l.map((c, i) => pad(c, widths[i]!)).join(" | "))
 }
 
+/** The suite in `file`, if it passes the filters: its rows, also written as JSON to `out`. */
+const runChild = async (file: string, out: string): Promise<void> => {
+  const mod = (await import(pathToFileURL(file).href)) as { default: Suite }
+  const suite = mod.default
+  if (filters.length > 0 && !filters.some((x) => suite.name.includes(x))) return
+  const rows = await runSuite(suite)
+  printTable(suite.name, rows)
+  writeFileSync(out, JSON.stringify(rows))
+}
+
+/**
+ * Each suite in a process of its own (this script again, with the same
+ * node flags), so no suite measures against the heap, the JIT state or
+ * the kept-up kernels another suite left behind.
+ */
 const main = async (): Promise<void> => {
+  const child = process.env["SIMKERNEL_BENCH_SUITE"]
+  const childOut = process.env["SIMKERNEL_BENCH_OUT"]
+  if (child !== undefined && childOut !== undefined) return runChild(child, childOut)
   const files = findSuites()
   if (files.length === 0) {
     console.log("no benchmarks found (build first: pnpm run build)")
     return
   }
   const all: Array<Row> = []
-  for (const f of files) {
-    const mod = (await import(pathToFileURL(f).href)) as { default: Suite }
-    const suite = mod.default
-    if (filters.length > 0 && !filters.some((x) => suite.name.includes(x))) continue
-    const rows = await runSuite(suite)
-    printTable(suite.name, rows)
-    all.push(...rows)
+  const scratch = mkdtempSync(join(tmpdir(), "simkernel-bench-"))
+  try {
+    for (const [i, f] of files.entries()) {
+      const out = join(scratch, `${i}.json`)
+      const r = spawnSync(process.execPath, [...process.execArgv, process.argv[1]!, ...filters], {
+        stdio: ["ignore", "inherit", "inherit"],
+        env: { ...process.env, SIMKERNEL_BENCH_SUITE: f, SIMKERNEL_BENCH_OUT: out }
+      })
+      if (r.status !== 0) {
+        console.log(`\n## ${f}: the suite's process failed (status ${r.status ?? r.signal})`)
+        process.exitCode = 1
+        continue
+      }
+      if (existsSync(out)) all.push(...(JSON.parse(readFileSync(out, "utf8")) as Array<Row>))
+    }
+  } finally {
+    rmSync(scratch, { recursive: true, force: true })
   }
   const over = all.filter((r) => r.status === "over")
   console.log(`\n${all.filter((r) => r.status === "ok").length} on target, ${over.length} over target`)
