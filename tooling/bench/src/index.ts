@@ -45,6 +45,12 @@ export interface ScalingOptions {
    * size before it, for targets worded per step ("2N within 2.2x of N").
    */
   readonly against?: "first" | "previous"
+  /**
+   * "wall" (default) times with the wall clock; "cpu" with the process's CPU
+   * time, for rows long enough that time the machine gives to others would
+   * otherwise decide the ratio.
+   */
+  readonly clock?: "wall" | "cpu"
   readonly note?: string
 }
 

@@ -165,7 +165,7 @@ const runSuite = async (suite: Suite): Promise<Array<Row>> => {
       }
       case "scaling": {
         const times: Array<number> = []
-        for (const size of c.options.sizes) times.push(await measureLoop(await c.make(size), 50_000_000, 9))
+        for (const size of c.options.sizes) times.push(await measureLoop(await c.make(size), 50_000_000, 9, c.options.clock ?? "wall"))
         const sizes = c.options.sizes
         sizes.forEach((size, i) => {
           const j = c.options.against === "previous" ? Math.max(i - 1, 0) : 0
