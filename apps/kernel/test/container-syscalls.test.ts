@@ -27,9 +27,8 @@ import {
   sysError,
   WNOHANG
 } from "@simkernel/abi"
-import type { NamespaceOps } from "@simkernel/nsproxy"
-import { Kernel as Sched, type Process } from "@simkernel/sched"
-import { createScenarioWorld, mntNamespaceOps } from "@simkernel/vfs"
+import { bootOnVfsWorld, type Process } from "@simkernel/sched"
+import { createScenarioWorld } from "@simkernel/vfs"
 import { Effect } from "effect"
 import { Syscalls } from "../src/index.js"
 import { containersOf } from "../src/syscalls/container.js"
@@ -252,16 +251,7 @@ describe("a kernel without the container package", () => {
   it.effect("answers the seed's calls with ENOSYS and the mount API's container values as mainline does", () =>
     Effect.gen(function* () {
       const world = createScenarioWorld()
-      const sched = yield* Sched.boot({
-        initUserNs: world.userNs,
-        namespaces: { mnt: [mntNamespaceOps as unknown as NamespaceOps, world.task.mntNs] },
-        fs: world.task.fs,
-        vfs: world.vfs
-      })
-      world.task.files.put()
-      world.task.ipcNs.put()
-      world.task.cred.put()
-      world.userNs.put()
+      const sched = yield* bootOnVfsWorld(world)
       let got: Array<unknown> = []
       yield* sched.run((proc) =>
         Effect.gen(function* () {

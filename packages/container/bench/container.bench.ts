@@ -1,24 +1,14 @@
 import { defineBench, nativeForkWait, type Stopwatch } from "@simkernel/bench"
 import { CONTAINER_NEW_PID_NS, SIGKILL, type SysError } from "@simkernel/abi"
 import { Containers } from "@simkernel/container"
-import type { NamespaceOps } from "@simkernel/nsproxy"
-import { Kernel, type Process, type Program } from "@simkernel/sched"
-import { createScenarioWorld, mntNamespaceOps } from "@simkernel/vfs"
+import { bootOnVfsWorld, type Process, type Program } from "@simkernel/sched"
+import { createScenarioWorld } from "@simkernel/vfs"
 import { Effect } from "effect"
 
 /** Boot a kernel on a VFS (the scenario world's) with the container subsystem installed. */
 const bootContainers = Effect.gen(function* () {
   const world = createScenarioWorld()
-  const k = yield* Kernel.boot({
-    initUserNs: world.userNs,
-    namespaces: { mnt: [mntNamespaceOps as unknown as NamespaceOps, world.task.mntNs] },
-    fs: world.task.fs,
-    vfs: world.vfs
-  })
-  world.task.files.put()
-  world.task.ipcNs.put()
-  world.task.cred.put()
-  world.userNs.put()
+  const k = yield* bootOnVfsWorld(world)
   return { world, k, containers: Containers.install({ kernel: k }) }
 })
 

@@ -2,9 +2,9 @@ import type { SysError } from "@simkernel/abi"
 import { assertNoLeaks, LiveObjects } from "@simkernel/kref"
 import { NetNamespace, netNamespaceOps } from "@simkernel/net"
 import type { NamespaceOps } from "@simkernel/nsproxy"
-import { Kernel, type Process, type Program } from "@simkernel/sched"
+import { bootOnVfsWorld, type Kernel, type Process, type Program } from "@simkernel/sched"
 import { type ContainerHooks, LsmRegistry } from "@simkernel/security"
-import { createScenarioWorld, mntNamespaceOps } from "@simkernel/vfs"
+import { createScenarioWorld } from "@simkernel/vfs"
 import { Effect } from "effect"
 import { Containers } from "../src/index.js"
 
@@ -25,20 +25,10 @@ export const runWith = (init: (b: Booted) => Program, options: { seed?: number; 
   Effect.gen(function* () {
     const registry = new LiveObjects()
     const world = createScenarioWorld({ registry })
-    const kernel = yield* Kernel.boot({
-      initUserNs: world.userNs,
+    const kernel = yield* bootOnVfsWorld(world, {
       seed: options.seed,
-      namespaces: {
-        mnt: [mntNamespaceOps as unknown as NamespaceOps, world.task.mntNs],
-        net: [netNamespaceOps as unknown as NamespaceOps, NetNamespace.createInit(world.userNs)]
-      },
-      fs: world.task.fs,
-      vfs: world.vfs
+      namespaces: { net: [netNamespaceOps as unknown as NamespaceOps, NetNamespace.createInit(world.userNs)] }
     })
-    world.task.files.put()
-    world.task.ipcNs.put()
-    world.task.cred.put()
-    world.userNs.put()
     const lsm = options.lsm ?? new LsmRegistry<ContainerHooks>()
     const containers = Containers.install({ kernel, lsm })
     const b: Booted = { kernel, containers, lsm, registry }

@@ -1,8 +1,7 @@
 import { defineBench, nativeForkWait } from "@simkernel/bench"
 import { CLONE_NEWPID, SIGCHLD, SIGKILL } from "@simkernel/abi"
-import type { NamespaceOps } from "@simkernel/nsproxy"
-import { Kernel, type Process, type Program } from "@simkernel/sched"
-import { createScenarioWorld, mntNamespaceOps } from "@simkernel/vfs"
+import { bootOnVfsWorld, Kernel, type Process, type Program } from "@simkernel/sched"
+import { createScenarioWorld } from "@simkernel/vfs"
 import { Effect } from "effect"
 
 // Both processes are pinned to one CPU: across two CPUs the round trip here
@@ -55,16 +54,7 @@ const withVfsKernel = (init: Program): Promise<void> =>
   Effect.runPromise(
     Effect.gen(function* () {
       const world = createScenarioWorld()
-      const k = yield* Kernel.boot({
-        initUserNs: world.userNs,
-        namespaces: { mnt: [mntNamespaceOps as unknown as NamespaceOps, world.task.mntNs] },
-        fs: world.task.fs,
-        vfs: world.vfs
-      })
-      world.task.files.put()
-      world.task.ipcNs.put()
-      world.task.cred.put()
-      world.userNs.put()
+      const k = yield* bootOnVfsWorld(world)
       yield* k.run(init)
       yield* k.shutdown()
       world.vfs.shutdown()

@@ -78,4 +78,4 @@ export { pidfdGet, pidfdOpen, pidfdSendSignal, ptraceMayAccess, setnsByPidfd } f
 export { getpgid, getsid, prctl, setpgid, setsid } from "./sys.js"
 export { doExecve } from "./exec.js"
 export { parseSimkernelShebang, pidfdFops, pidfdFromFile, TaskVfsView, vfsExecLookup, vfsFdAdapter } from "./vfs.js"
-export { SchedKernel } from "./layer.js"
+export { bootOnVfsWorld, SchedKernel } from "./layer.js"

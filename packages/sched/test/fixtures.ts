@@ -1,10 +1,9 @@
 import { SysError } from "@simkernel/abi"
 import { assertNoLeaks, type LiveObjects, LiveObjects as LiveObjectsCtor, Refcounted } from "@simkernel/kref"
-import type { NamespaceOps } from "@simkernel/nsproxy"
-import { createScenarioWorld, mntNamespaceOps } from "@simkernel/vfs"
+import { createScenarioWorld } from "@simkernel/vfs"
 import { Effect } from "effect"
 import { TestClock } from "effect/testing"
-import { Kernel, type KernelOptions, type Process, type Program } from "../src/index.js"
+import { bootOnVfsWorld, Kernel, type KernelOptions, type Process, type Program } from "../src/index.js"
 
 /**
  * Boot a kernel, run `init` as PID 1, shut down and audit: every task
@@ -69,18 +68,7 @@ export const runVfsInit = (init: Program, options: KernelOptions = {}) =>
   Effect.gen(function* () {
     const registry = new LiveObjectsCtor()
     const world = createScenarioWorld({ registry })
-    const k = yield* Kernel.boot({
-      ...options,
-      initUserNs: world.userNs,
-      namespaces: { mnt: [mntNamespaceOps as unknown as NamespaceOps, world.task.mntNs] },
-      fs: world.task.fs,
-      vfs: world.vfs
-    })
-    // the kernel holds what it needs of the world now
-    world.task.files.put()
-    world.task.ipcNs.put()
-    world.task.cred.put()
-    world.userNs.put()
+    const k = yield* bootOnVfsWorld(world, options)
     const status = yield* k.run(init)
     yield* k.shutdown()
     world.vfs.shutdown()

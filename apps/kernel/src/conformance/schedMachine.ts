@@ -9,11 +9,12 @@ import {
 } from "@simkernel/abi"
 import { type Cred, procGidMapWrite, procSetgroupsWrite, procUidMapWrite } from "@simkernel/cred"
 import { LiveObjects } from "@simkernel/kref"
-import { type IpcNamespace, type NamespaceOps } from "@simkernel/nsproxy"
+import type { IpcNamespace } from "@simkernel/nsproxy"
 import {
+  bootOnVfsWorld,
   EMPTY_SIGSET,
   getSignal,
-  Kernel,
+  type Kernel,
   type Process,
   type Program,
   type SigAction,
@@ -27,7 +28,6 @@ import {
   pipe,
   type FdTable,
   type FsStruct,
-  mntNamespaceOps,
   type MountNamespace,
   type Vfs,
   type VfsTask
@@ -284,25 +284,12 @@ export const runSchedScenario = (scenario: Scenario): Effect.Effect<SchedScenari
     const world = createScenarioWorld({ registry })
     // the seed's calls need the container package
     const withContainers = usesContainerCalls(scenario.steps)
-    const kernel = yield* Kernel.boot({
-      initUserNs: world.userNs,
-      // the world's mount namespace and fs_struct become PID 1's (taken over); a network
-      // namespace as on Linux (/proc/PID/ns/net, container_socket)
-      namespaces: {
-        mnt: [mntNamespaceOps as unknown as NamespaceOps, world.task.mntNs],
-        ...containerMachineNamespaces(world.userNs)
-      },
-      fs: world.task.fs,
-      vfs: world.vfs
-    })
+    // the world's mount namespace and fs_struct become PID 1's; a network namespace as on
+    // Linux (/proc/PID/ns/net, container_socket)
+    const kernel = yield* bootOnVfsWorld(world, { namespaces: containerMachineNamespaces(world.userNs) })
     // "proc" can be mounted, as on the machine the Linux runner uses
     registerProcfs(world.vfs, kernel)
     const containers = withContainers ? installContainerMachine(kernel) : undefined
-    // the rest of the world is the kernel's own now (its user namespace reference, init's cred, nsproxy, files)
-    world.task.files.put()
-    ;(world.task as { ipcNs?: { put(): void } }).ipcNs?.put()
-    world.task.cred.put()
-    world.userNs.put()
 
     const m: Machine = { kernel, vfs: world.vfs }
     let result: ScenarioResult | undefined
